@@ -1,0 +1,121 @@
+// Package harness holds faultline's core: the operation and history types,
+// the interfaces through which the runner sees clients, nemeses, checkers and
+// the cluster, and the runner itself. Nothing here imports Docker or gRPC, so
+// the whole core runs against fakes in unit tests.
+package harness
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Type is the kind of an operation record, as in Jepsen.
+type Type string
+
+// The four op types. An invocation is completed by exactly one of ok, fail or
+// info. A fail certainly did not happen; an info may or may not have.
+const (
+	Invoke Type = "invoke"
+	OK     Type = "ok"
+	Fail   Type = "fail"
+	Info   Type = "info"
+)
+
+// Process identifies one logical client thread. An op whose outcome is
+// unknown retires its process, and the thread continues under a fresh id.
+// NemesisProcess is the fault injector; it is written as "nemesis" in JSON.
+type Process int
+
+// NemesisProcess is the process id of the nemesis.
+const NemesisProcess Process = -1
+
+// MarshalJSON writes client processes as numbers and the nemesis as "nemesis".
+func (p Process) MarshalJSON() ([]byte, error) {
+	if p == NemesisProcess {
+		return []byte(`"nemesis"`), nil
+	}
+	return strconv.AppendInt(nil, int64(p), 10), nil
+}
+
+// UnmarshalJSON accepts a number or the string "nemesis".
+func (p *Process) UnmarshalJSON(b []byte) error {
+	if string(b) == `"nemesis"` {
+		*p = NemesisProcess
+		return nil
+	}
+	n, err := strconv.Atoi(string(b))
+	if err != nil {
+		return fmt.Errorf("process must be a number or \"nemesis\", got %s", b)
+	}
+	*p = Process(n)
+	return nil
+}
+
+// String renders the process as Jepsen does.
+func (p Process) String() string {
+	if p == NemesisProcess {
+		return "nemesis"
+	}
+	return strconv.Itoa(int(p))
+}
+
+// Op is one record of the history: an invocation or its completion.
+//
+// Value is workload-specific JSON (a register write carries an int, a cas an
+// [old, new] pair, a nemesis partition its groups). Keeping it raw lets every
+// workload own its encoding while the history stays one uniform stream that
+// round-trips byte for byte.
+type Op struct {
+	// Index is the op's position in the history, assigned when recorded.
+	Index int `json:"index"`
+	// Process is the client thread, or NemesisProcess.
+	Process Process `json:"process"`
+	// Type is invoke, ok, fail or info.
+	Type Type `json:"type"`
+	// F is the function: read, write, cas, start-partition, kill, ...
+	F string `json:"f"`
+	// Key is the independent key the op acts on, if any.
+	Key string `json:"key,omitempty"`
+	// Value is the op's argument on invoke and its result on completion.
+	Value json.RawMessage `json:"value,omitempty"`
+	// Time is the monotonic time since the test started.
+	Time time.Duration `json:"time"`
+	// Node is the node the client is pinned to, or the nodes a fault hit.
+	Node string `json:"node,omitempty"`
+	// Error explains a fail or info completion.
+	Error string `json:"error,omitempty"`
+}
+
+// Completion returns a copy of the invocation op completed with type t.
+func (o Op) Completion(t Type) Op {
+	c := o
+	c.Type = t
+	c.Index = 0
+	return c
+}
+
+// DecodeValue unmarshals the op's value into v.
+func (o Op) DecodeValue(v any) error {
+	if len(o.Value) == 0 {
+		return fmt.Errorf("op %d (%s %s) has no value", o.Index, o.F, o.Type)
+	}
+	if err := json.Unmarshal(o.Value, v); err != nil {
+		return fmt.Errorf("op %d (%s %s): decode value %s: %w", o.Index, o.F, o.Type, o.Value, err)
+	}
+	return nil
+}
+
+// MustValue encodes v as an op value. It panics only on values that cannot
+// be JSON at all (channels, funcs), which is a programming error.
+func MustValue(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("harness: op value %T is not JSON: %v", v, err))
+	}
+	return b
+}
+
+// IsClient reports whether the op belongs to a client process.
+func (o Op) IsClient() bool { return o.Process != NemesisProcess }
