@@ -1,0 +1,323 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+	"sync"
+	"time"
+)
+
+// RunConfig is everything the runner needs for one test. The runner knows
+// nothing of Docker or of any store: the cluster, the clients and the
+// recovery are all handed in.
+type RunConfig struct {
+	// Cluster is the cluster under test.
+	Cluster Cluster
+	// Concurrency is the number of client threads. Thread i is pinned to
+	// node i mod N.
+	Concurrency int
+	// Rate is the target number of invocations per second over all
+	// threads; 0 means as fast as the clients go.
+	Rate float64
+	// TimeLimit bounds the workload phase.
+	TimeLimit time.Duration
+	// OpTimeout bounds each client op; an op that runs out is info.
+	OpTimeout time.Duration
+	// Seed drives the generator and the stagger between ops.
+	Seed int64
+	// Generator produces the client ops.
+	Generator Generator
+	// OpenClient opens the client of one thread, pinned to node.
+	OpenClient func(ctx context.Context, node Node) (Client, error)
+	// Nemesis performs Schedule. Nil means no faults.
+	Nemesis Nemesis
+	// Schedule is the fault schedule, in time order.
+	Schedule []Step
+	// Recorder receives every op.
+	Recorder *Recorder
+	// Recover brings the cluster back to health after the final heal
+	// (restarting nodes, waiting for a leader). It should be bounded.
+	Recover func(ctx context.Context) error
+	// FinalOps are performed after recovery, one at a time, each by a
+	// fresh process pinned to the op's Node.
+	FinalOps []Op
+	// Logf reports progress; nil is silent.
+	Logf func(format string, args ...any)
+}
+
+// Run performs the workload phase with the nemesis alongside, then the
+// final phase: heal everything, recover, and perform the final ops. It
+// returns the recorded history. ctx cancellation (SIGINT) stops the
+// workload early but still heals.
+//
+// The returned error reports a harness failure (a client that could not be
+// opened, a heal that failed); the history recorded so far is returned with
+// it, since it is still checkable.
+func Run(ctx context.Context, cfg RunConfig) (History, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	nodes := cfg.Cluster.Nodes()
+	logf := cfg.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	workCtx, stop := context.WithTimeout(ctx, cfg.TimeLimit)
+	defer stop()
+
+	gen := &lockedGenerator{g: cfg.Generator, r: rand.New(rand.NewSource(cfg.Seed))}
+	var wg sync.WaitGroup
+	errs := make([]error, cfg.Concurrency)
+	for i := 0; i < cfg.Concurrency; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := worker{cfg: &cfg, gen: gen, node: nodes[i%len(nodes)], process: Process(i), stagger: rand.New(rand.NewSource(cfg.Seed + int64(i) + 1))}
+			defer func() {
+				// A panic in a client must not skip the teardown that
+				// main defers: turn it into a harness error.
+				if p := recover(); p != nil {
+					errs[i] = fmt.Errorf("client thread %d panicked: %v", i, p)
+				}
+			}()
+			errs[i] = w.run(ctx, workCtx)
+		}()
+	}
+	nemesisDone := make(chan error, 1)
+	go func() { nemesisDone <- runNemesis(workCtx, cfg) }()
+	wg.Wait()
+	stop()
+	err := errors.Join(append(errs, <-nemesisDone)...)
+
+	logf("final phase: healing and recovering")
+	if ferr := finalPhase(ctx, cfg, logf); ferr != nil {
+		err = errors.Join(err, ferr)
+	}
+	return cfg.Recorder.History(), err
+}
+
+func (cfg *RunConfig) validate() error {
+	switch {
+	case cfg.Cluster == nil || len(cfg.Cluster.Nodes()) == 0:
+		return errors.New("run: no cluster nodes")
+	case cfg.Concurrency < 1:
+		return fmt.Errorf("run: concurrency must be at least 1, got %d", cfg.Concurrency)
+	case cfg.TimeLimit <= 0:
+		return fmt.Errorf("run: time limit must be positive, got %v", cfg.TimeLimit)
+	case cfg.OpTimeout <= 0:
+		return fmt.Errorf("run: op timeout must be positive, got %v", cfg.OpTimeout)
+	case cfg.Generator == nil || cfg.OpenClient == nil || cfg.Recorder == nil:
+		return errors.New("run: generator, client opener and recorder are required")
+	}
+	return nil
+}
+
+// lockedGenerator serializes the generator, so that for one seed the ops
+// drawn depend only on the order in which threads ask.
+type lockedGenerator struct {
+	mu sync.Mutex
+	g  Generator
+	r  *rand.Rand
+}
+
+func (l *lockedGenerator) next(p Process) (Op, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.g.Next(l.r, p)
+}
+
+func (l *lockedGenerator) observe(op Op) {
+	o, ok := l.g.(Observer)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	o.Observe(op)
+}
+
+// worker is one client thread.
+type worker struct {
+	cfg     *RunConfig
+	gen     *lockedGenerator
+	node    Node
+	process Process
+	stagger *rand.Rand
+}
+
+// run invokes ops until workCtx ends. Ops in flight when it ends run to
+// their own timeout under ctx, so the time limit never turns a completed op
+// into an unknown one; only ctx (an interrupt) cuts them short.
+func (w *worker) run(ctx, workCtx context.Context) error {
+	client, err := w.cfg.OpenClient(workCtx, w.node)
+	if err != nil {
+		if workCtx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("open client on %s: %w", w.node.Name, err)
+	}
+	defer client.Close()
+	for {
+		if !w.wait(workCtx) {
+			return nil
+		}
+		op, ok := w.gen.next(w.process)
+		if !ok {
+			return nil
+		}
+		done, err := invoke(ctx, w.cfg, client, w.process, w.node, op)
+		if err != nil {
+			return err
+		}
+		w.gen.observe(done)
+		if done.Type == Info {
+			// The op may still take effect at any later time; Jepsen
+			// retires the process so its ops never overlap.
+			w.process += Process(w.cfg.Concurrency)
+		}
+	}
+}
+
+// wait sleeps a random stagger so that the threads together approach Rate.
+// It reports false when the workload phase is over.
+func (w *worker) wait(workCtx context.Context) bool {
+	if w.cfg.Rate <= 0 {
+		return workCtx.Err() == nil
+	}
+	mean := float64(w.cfg.Concurrency) / w.cfg.Rate
+	d := time.Duration(w.stagger.Float64() * 2 * mean * float64(time.Second))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-workCtx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// invoke records op's invocation, performs it and records its completion.
+func invoke(ctx context.Context, cfg *RunConfig, client Client, p Process, node Node, op Op) (Op, error) {
+	op.Process, op.Type, op.Node = p, Invoke, node.Name
+	op, err := cfg.Recorder.Record(op)
+	if err != nil {
+		return op, fmt.Errorf("record invocation: %w", err)
+	}
+	opCtx, cancel := context.WithTimeout(ctx, cfg.OpTimeout)
+	done := client.Invoke(opCtx, op)
+	cancel()
+	done.Process, done.Node, done.F, done.Key = p, node.Name, op.F, op.Key
+	if done.Type == Invoke || done.Type == "" {
+		done.Type = Info
+		done.Error = "client returned no completion"
+	}
+	done, err = cfg.Recorder.Record(done)
+	if err != nil {
+		return done, fmt.Errorf("record completion: %w", err)
+	}
+	return done, nil
+}
+
+// runNemesis performs the schedule until the workload phase ends.
+func runNemesis(workCtx context.Context, cfg RunConfig) error {
+	if cfg.Nemesis == nil {
+		return nil
+	}
+	for _, step := range cfg.Schedule {
+		wait := step.At - cfg.Recorder.Since()
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-workCtx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+		if workCtx.Err() != nil {
+			return nil
+		}
+		if _, err := nemesisOp(workCtx, cfg, Op{F: step.F, Value: step.Value}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nemesisOp records a nemesis invocation, performs it, and records its
+// completion. A fault that could not be applied is recorded as info and
+// does not stop the test: its window is simply unknown.
+func nemesisOp(ctx context.Context, cfg RunConfig, op Op) (Op, error) {
+	op.Process, op.Type = NemesisProcess, Invoke
+	op, err := cfg.Recorder.Record(op)
+	if err != nil {
+		return op, fmt.Errorf("record nemesis invocation: %w", err)
+	}
+	done := cfg.Nemesis.Invoke(ctx, cfg.Cluster, op)
+	done.Process, done.F = NemesisProcess, op.F
+	if done.Type == Invoke || done.Type == "" {
+		done.Type = Info
+	}
+	if done.Error != "" && cfg.Logf != nil {
+		cfg.Logf("nemesis %s: %s", op.F, done.Error)
+	}
+	return cfg.Recorder.Record(done)
+}
+
+// finalPhase heals, recovers and performs the final ops. It runs under a
+// context detached from an interrupt, because leaving faults in force is
+// never right; every step is bounded on its own.
+func finalPhase(ctx context.Context, cfg RunConfig, logf func(string, ...any)) error {
+	healCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+	defer cancel()
+	var errs []error
+	if cfg.Nemesis != nil {
+		op := Op{Process: NemesisProcess, Type: Invoke, F: "heal"}
+		op, _ = cfg.Recorder.Record(op)
+		done := op.Completion(OK)
+		if err := cfg.Nemesis.Heal(healCtx, cfg.Cluster); err != nil {
+			done.Type, done.Error = Info, err.Error()
+			errs = append(errs, fmt.Errorf("heal: %w", err))
+		}
+		_, _ = cfg.Recorder.Record(done)
+	}
+	if ctx.Err() != nil {
+		return errors.Join(errs...)
+	}
+	if cfg.Recover != nil {
+		if err := cfg.Recover(healCtx); err != nil {
+			logf("cluster did not recover: %v", err)
+			errs = append(errs, fmt.Errorf("recover: %w", err))
+			return errors.Join(errs...)
+		}
+	}
+	next := maxProcess(cfg.Recorder.History()) + 1
+	for _, op := range cfg.FinalOps {
+		node, ok := NodeByName(cfg.Cluster.Nodes(), op.Node)
+		if !ok {
+			errs = append(errs, fmt.Errorf("final op on unknown node %q", op.Node))
+			continue
+		}
+		client, err := cfg.OpenClient(ctx, node)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("open final client on %s: %w", node.Name, err))
+			continue
+		}
+		if _, err := invoke(ctx, &cfg, client, next, node, op); err != nil {
+			errs = append(errs, err)
+		}
+		client.Close()
+		next++
+	}
+	return errors.Join(errs...)
+}
+
+func maxProcess(h History) Process {
+	var m Process
+	for _, op := range h {
+		m = max(m, op.Process)
+	}
+	return m
+}

@@ -1,0 +1,117 @@
+package harness
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Spec is the whole description of one test, as given on the command line
+// and stored in test.json. With the same Spec (and Schedule) a test can be
+// run again.
+type Spec struct {
+	// Name names the test; runs are stored under store/<Name>/.
+	Name string `json:"name"`
+	// Target is the store under test: etcd or kvnode.
+	Target string `json:"target"`
+	// TargetBug is a bug mode passed to the target (kvnode only).
+	TargetBug string `json:"target_bug,omitempty"`
+	// Nodes is the cluster size.
+	Nodes int `json:"nodes"`
+	// Workload is the --workload name.
+	Workload string `json:"workload"`
+	// Nemesis is the --nemesis value: none, or fault kinds.
+	Nemesis []string `json:"nemesis"`
+	// Partition is the partition layout.
+	Partition string `json:"partition"`
+	// KillTargets chooses the nodes a kill hits.
+	KillTargets string `json:"kill_targets"`
+	// KillCount, when > 0, kills exactly that many nodes.
+	KillCount int `json:"kill_count,omitempty"`
+	// TimeLimit bounds the workload phase.
+	TimeLimit time.Duration `json:"time_limit"`
+	// Concurrency is the number of client threads.
+	Concurrency int `json:"concurrency"`
+	// Rate is the target total of invocations per second; 0 is unlimited.
+	Rate float64 `json:"rate"`
+	// NemesisInterval is the time between fault starts and stops.
+	NemesisInterval time.Duration `json:"nemesis_interval"`
+	// OpTimeout bounds each client op.
+	OpTimeout time.Duration `json:"op_timeout"`
+	// Seed drives every random choice: ops, stagger and faults.
+	Seed int64 `json:"seed"`
+	// Serializable makes reads serializable (local) instead of
+	// linearizable.
+	Serializable bool `json:"serializable"`
+	// CheckTimeout bounds the linearizability check.
+	CheckTimeout time.Duration `json:"check_timeout"`
+	// RecoverTimeout bounds the wait for health after the final heal.
+	RecoverTimeout time.Duration `json:"recover_timeout"`
+	// Store is the run store's root directory.
+	Store string `json:"store"`
+	// Schedule is the fault schedule drawn from Seed.
+	Schedule []Step `json:"schedule"`
+	// Versions records what was tested (image tags, store version).
+	Versions map[string]string `json:"versions,omitempty"`
+	// Nodes' addresses, filled in once the cluster exists.
+	Cluster []Node `json:"cluster,omitempty"`
+}
+
+// FlagError is bad input: it names the flag and says what is allowed.
+// The CLI exits with ExitBadInput on it, before anything is started.
+type FlagError struct {
+	Flag string
+	Msg  string
+}
+
+func (e *FlagError) Error() string { return fmt.Sprintf("--%s: %s", e.Flag, e.Msg) }
+
+// BadFlag returns a FlagError.
+func BadFlag(flag, format string, args ...any) error {
+	return &FlagError{Flag: flag, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Validate checks the fields whose rules need no registry: sizes, times and
+// rates. The CLI checks names (targets, workloads, layouts) against its
+// registries.
+func (s Spec) Validate() error {
+	switch {
+	case s.Nodes < 1:
+		return BadFlag("nodes", "must be at least 1, got %d", s.Nodes)
+	case s.Nodes > 9:
+		return BadFlag("nodes", "must be at most 9 (each node is a container on a /24 network and the cluster gets slow past that), got %d", s.Nodes)
+	case s.TimeLimit <= 0:
+		return BadFlag("time-limit", "must be a positive number of seconds, got %v", s.TimeLimit.Seconds())
+	case s.Concurrency < 1:
+		return BadFlag("concurrency", "must be at least 1, got %d", s.Concurrency)
+	case s.Rate < 0:
+		return BadFlag("rate", "must be 0 (unlimited) or positive, got %v", s.Rate)
+	case len(s.Nemesis) > 0 && s.NemesisInterval <= 0:
+		return BadFlag("nemesis-interval", "must be a positive number of seconds, got %v", s.NemesisInterval.Seconds())
+	case s.OpTimeout <= 0:
+		return BadFlag("op-timeout", "must be a positive number of seconds, got %v", s.OpTimeout.Seconds())
+	case s.KillCount < 0 || s.KillCount > s.Nodes:
+		return BadFlag("kill-count", "must be between 0 and --nodes (%d), got %d", s.Nodes, s.KillCount)
+	case s.Store == "":
+		return BadFlag("store", "must name a directory")
+	}
+	return nil
+}
+
+// ParseConcurrency reads a --concurrency value: a number, or Kn meaning K
+// times the node count.
+func ParseConcurrency(flag string, nodes int) (int, error) {
+	v, mult := flag, 1
+	if rest, ok := strings.CutSuffix(v, "n"); ok {
+		v, mult = rest, nodes
+		if v == "" {
+			v = "1"
+		}
+	}
+	k, err := strconv.Atoi(v)
+	if err != nil || k < 1 {
+		return 0, BadFlag("concurrency", "want a positive number or Kn (K times --nodes, e.g. 2n), got %q", flag)
+	}
+	return k * mult, nil
+}
