@@ -1,0 +1,44 @@
+# faultline: the two commands a newcomer runs are `make jepsen` and `make test`.
+GO      ?= go
+BIN     := bin/faultline
+# Flags of the default test; override with `make jepsen JEPSEN_FLAGS="..."`.
+JEPSEN_FLAGS ?= --target etcd --nodes 5 --workload register --nemesis partition,kill --time-limit 60
+
+.PHONY: all build deps images jepsen test unit e2e clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/faultline
+
+# deps installs what the images are made with: debootstrap, from Debian's apt.
+deps:
+	@command -v debootstrap >/dev/null 2>&1 || { \
+		echo "installing debootstrap with apt"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap; }
+
+# images builds the base image (debootstrap + import) and every target image.
+# Tags carry a content hash, so a second run rebuilds nothing.
+images: build deps
+	./$(BIN) images
+
+# jepsen builds everything and runs the default test: 5-node etcd, register
+# workload, partitions and kills, 60 s. The exit code is the verdict.
+jepsen: images
+	./$(BIN) test $(JEPSEN_FLAGS)
+
+# test runs the whole suite: unit tests with the race detector, and the
+# end-to-end tests against real containers (they fail, never skip, without
+# Docker).
+test: images
+	gofmt -l . | tee /dev/stderr | (! read)
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 60m ./...
+
+# unit runs only the tests that need no Docker.
+unit:
+	$(GO) test -race -count=1 -short ./...
+
+clean:
+	-./$(BIN) clean
+	rm -rf bin
