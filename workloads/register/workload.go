@@ -1,0 +1,58 @@
+// Package register is Jepsen's independent-key cas-register workload:
+// processes read, write and compare-and-set small integers on many
+// independent keys, and every key's history is checked for
+// linearizability against a cas-register model.
+//
+// The pieces: Generator draws the ops, Client performs them through etcd's
+// clientv3 API, Model is the register's sequential specification for
+// checker/linearizable, and Workload ties them together for the runner.
+package register
+
+import (
+	"fmt"
+
+	"github.com/faultline/faultline/checker/linearizable"
+	"github.com/faultline/faultline/harness"
+)
+
+// Options configure the workload.
+type Options struct {
+	// Generator shapes the ops: how many per key, how many processes share
+	// a key.
+	Generator GeneratorOptions
+	// Check bounds the linearizability check.
+	Check linearizable.Options
+}
+
+// Workload is the register workload. It implements harness.Workload.
+type Workload struct {
+	opts    Options
+	checker *linearizable.Checker
+}
+
+// New returns the workload, or an error naming the option that is wrong.
+func New(opts Options) (*Workload, error) {
+	gen, err := opts.Generator.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	opts.Generator = gen
+	c, err := linearizable.New(Model(), opts.Check)
+	if err != nil {
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	return &Workload{opts: opts, checker: c}, nil
+}
+
+// Name is "register".
+func (w *Workload) Name() string { return "register" }
+
+// Generator returns a fresh generator, with no key opened yet.
+func (w *Workload) Generator() harness.Generator {
+	return newGenerator(w.opts.Generator)
+}
+
+// Checkers returns the linearizability checker with the register's model.
+func (w *Workload) Checkers() []harness.Checker {
+	return []harness.Checker{w.checker}
+}
