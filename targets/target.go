@@ -1,0 +1,90 @@
+// Package targets describes the stores under test. A Target says how to
+// build a store's image, how to start its process on one node and where
+// that process logs; the Docker cluster (package targets/docker) does the
+// rest, the same way for every store.
+//
+// Every target speaks etcd's v3 gRPC API, so one client (OpenClient) serves
+// them all.
+package targets
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/faultline/faultline/harness"
+)
+
+// ClusterState says whether a DB process founds a new cluster or rejoins
+// the existing one with its durable state.
+type ClusterState int
+
+const (
+	// New is the first start of every node of a fresh cluster.
+	New ClusterState = iota
+	// Existing is every later start: a restart after a kill, or a node
+	// joining a cluster that already runs.
+	Existing
+)
+
+// String renders the state as etcd's --initial-cluster-state wants it.
+func (s ClusterState) String() string {
+	if s == Existing {
+		return "existing"
+	}
+	return "new"
+}
+
+// Target is one store under test: etcd, kvnode. Implementations are
+// stateless descriptions; the cluster owns every process.
+type Target interface {
+	// Name is the --target value, e.g. "etcd".
+	Name() string
+	// Image makes sure the target's image exists and returns its tag. It
+	// builds nothing when an image for the same inputs already exists.
+	Image(ctx context.Context, b ImageBuilder) (string, error)
+	// ProcessName is the DB process's name as pkill -x matches it (the
+	// kernel's comm, at most 15 bytes).
+	ProcessName() string
+	// LogPath is the file inside the container that the process's
+	// stdout and stderr are appended to.
+	LogPath() string
+	// ClientPort is the TCP port the process serves clients on.
+	ClientPort() int
+	// Command is the DB process's argv on node n of the cluster all.
+	Command(n harness.Node, all []harness.Node, state ClusterState) []string
+}
+
+// ImageBuilder builds the images of targets. Every target image is the
+// shared base image (Debian with iptables, iproute2 and procps) plus one
+// executable; package targets/docker implements it.
+type ImageBuilder interface {
+	// BinaryImage returns the tag of the base image plus spec's binary,
+	// building it only if no image of the same inputs exists.
+	BinaryImage(ctx context.Context, spec BinarySpec) (string, error)
+}
+
+// BinarySpec is one executable layered on the base image.
+type BinarySpec struct {
+	// Name is the executable's file name. It is installed as
+	// /usr/local/bin/<Name> and names the image, faultline/<Name>.
+	Name string
+	// Key identifies everything the binary is built from (a version, a
+	// hash of the sources). The image tag is a hash of the base image,
+	// Name and Key, so when the tag exists Build is never called. An
+	// empty Key means "unknown inputs": Build always runs and the tag is
+	// a hash of the binary's bytes instead.
+	Key string
+	// Build writes the executable to the path out.
+	Build func(ctx context.Context, out string) error
+}
+
+// Validate reports what is missing from spec.
+func (s BinarySpec) Validate() error {
+	switch {
+	case s.Name == "":
+		return fmt.Errorf("binary spec: empty name")
+	case s.Build == nil:
+		return fmt.Errorf("binary spec %s: no build function", s.Name)
+	}
+	return nil
+}
