@@ -1,0 +1,206 @@
+package linearizable_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/stretchr/testify/require"
+
+	"github.com/faultline/faultline/checker/linearizable"
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/workloads/register"
+)
+
+func newChecker(t testing.TB, opts linearizable.Options) *linearizable.Checker {
+	t.Helper()
+	c, err := linearizable.New(register.Model(), opts)
+	require.NoError(t, err)
+	return c
+}
+
+// TestSimulatedHistoriesAreLinearizable: histories of a store that applies
+// every op atomically inside its interval, with info ops that did and did
+// not take effect, must all be accepted. A false alarm here would be a
+// checker bug, not a store bug.
+func TestSimulatedHistoriesAreLinearizable(t *testing.T) {
+	for seed := int64(1); seed <= 20; seed++ {
+		h := simulate(simConfig{seed: seed, concurrency: 6, invocations: 800, infoRate: 0.05})
+		require.NoError(t, h.Validate())
+		res := newChecker(t, linearizable.Options{}).Check(context.Background(), h, "")
+		require.Equal(t, harness.ValidTrue, res.Valid, "seed %d: %v", seed, res.Summary)
+		d := res.Details.(*linearizable.Details)
+		// 6 processes work on 3 keys at a time, each retired after 200 ops.
+		require.GreaterOrEqual(t, d.Keys, 800/register.DefaultOpsPerKey, "seed %d", seed)
+		require.LessOrEqual(t, d.Keys, 800/register.DefaultOpsPerKey+3, "seed %d", seed)
+		require.Positive(t, d.Dropped, "seed %d: failed cas ops are dropped", seed)
+	}
+}
+
+// TestSimulatedBugsAreCaught: the same store with a scripted bug (stale
+// reads, lost acknowledged writes) must be rejected, with the bad keys
+// named, explained and visualized.
+func TestSimulatedBugsAreCaught(t *testing.T) {
+	for _, bug := range []struct {
+		name string
+		bug  simBug
+	}{{"stale reads", staleReads}, {"lost writes", lostWrites}} {
+		t.Run(bug.name, func(t *testing.T) {
+			h := simulate(simConfig{seed: 7, concurrency: 6, invocations: 800, infoRate: 0.02, bug: bug.bug})
+			out := t.TempDir()
+			res := newChecker(t, linearizable.Options{}).Check(context.Background(), h, out)
+			require.Equal(t, harness.ValidFalse, res.Valid, res.Summary)
+			d := res.Details.(*linearizable.Details)
+			require.NotEmpty(t, d.Bad)
+			require.Contains(t, res.Summary[0], d.Bad[0])
+			for _, k := range d.PerKey {
+				if k.Valid != harness.ValidFalse {
+					continue
+				}
+				require.NotNil(t, k.Anomaly, k.Key)
+				require.NotEmpty(t, k.Anomaly.Stuck, k.Key)
+				require.FileExists(t, filepath.Join(out, "linear", k.Key+".html"))
+			}
+		})
+	}
+}
+
+// ambiguous is a history porcupine cannot settle quickly: n concurrent
+// writes of unknown outcome, then a read of a value none of them wrote.
+// Refuting it means trying every subset and order of the writes.
+func ambiguous(n int) harness.History {
+	var h harness.History
+	add := func(op harness.Op) {
+		op.Index = len(h)
+		h = append(h, op)
+	}
+	for p := range n {
+		add(harness.Op{Process: harness.Process(p), Type: harness.Invoke, F: register.Write, Key: "r0", Value: harness.MustValue(p), Time: time.Duration(p)})
+	}
+	for p := range n {
+		add(harness.Op{Process: harness.Process(p), Type: harness.Info, F: register.Write, Key: "r0", Value: harness.MustValue(p), Time: time.Duration(n + p)})
+	}
+	for i := range 3 {
+		at := time.Duration(3*n + 2*i)
+		add(harness.Op{Process: harness.Process(n), Type: harness.Invoke, F: register.Read, Key: "r0", Time: at})
+		add(harness.Op{Process: harness.Process(n), Type: harness.OK, F: register.Read, Key: "r0", Value: harness.MustValue(n + i), Time: at + 1})
+	}
+	return h
+}
+
+// TestUnknownOnTimeout: a check that runs out of time is unknown, never
+// true or false, and says why.
+func TestUnknownOnTimeout(t *testing.T) {
+	h := ambiguous(24)
+	start := time.Now()
+	res := newChecker(t, linearizable.Options{Timeout: 50 * time.Millisecond}).Check(context.Background(), h, t.TempDir())
+	require.Less(t, time.Since(start), 5*time.Second, "the timeout must bound the check")
+	require.Equal(t, harness.ValidUnknown, res.Valid, res.Summary)
+	d := res.Details.(*linearizable.Details)
+	require.Equal(t, []string{"r0"}, d.Unknown)
+	require.Contains(t, d.PerKey[0].Reason, "timed out")
+	require.Contains(t, res.Summary[0], "1 unknown (r0)")
+}
+
+// TestKeyTimeoutSparesOtherKeys: a per-key cap keeps one hard key from
+// eating the whole budget; the easy keys are still decided.
+func TestKeyTimeoutSparesOtherKeys(t *testing.T) {
+	h := ambiguous(24)
+	easy := simulate(simConfig{seed: 3, concurrency: 2, invocations: 50})
+	base := len(h)
+	for _, op := range easy {
+		op.Index += base
+		op.Time += h[base-1].Time
+		op.Process += 100
+		op.Key = "e" + op.Key
+		h = append(h, op)
+	}
+	require.NoError(t, h.Validate())
+	res := newChecker(t, linearizable.Options{Timeout: time.Minute, KeyTimeout: 50 * time.Millisecond, Parallelism: 1}).Check(context.Background(), h, "")
+	require.Equal(t, harness.ValidUnknown, res.Valid, res.Summary)
+	d := res.Details.(*linearizable.Details)
+	require.Equal(t, []string{"r0"}, d.Unknown)
+	require.Equal(t, 2, d.Keys)
+	require.Equal(t, harness.ValidTrue, d.PerKey[0].Valid, "er0 sorts first and is decided")
+}
+
+// TestCanceledContext: a check under a context already done decides
+// nothing and says so, rather than claiming validity.
+func TestCanceledContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	h := simulate(simConfig{seed: 1, concurrency: 4, invocations: 100})
+	res := newChecker(t, linearizable.Options{}).Check(ctx, h, "")
+	require.Equal(t, harness.ValidUnknown, res.Valid)
+	d := res.Details.(*linearizable.Details)
+	for _, k := range d.PerKey {
+		require.Contains(t, k.Reason, "context canceled")
+	}
+}
+
+// TestEmptyHistory: nothing to check is vacuously linearizable.
+func TestEmptyHistory(t *testing.T) {
+	res := newChecker(t, linearizable.Options{}).Check(context.Background(), nil, t.TempDir())
+	require.Equal(t, harness.ValidTrue, res.Valid)
+	require.True(t, strings.HasPrefix(res.Summary[0], "linearizable: 0 keys, 0 not linearizable, 0 unknown"), res.Summary[0])
+}
+
+// TestNoArtifactsWithoutOut: with no output directory the checker writes
+// nothing, and still reports the bad key.
+func TestNoArtifactsWithoutOut(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	h := simulate(simConfig{seed: 7, concurrency: 6, invocations: 800, bug: lostWrites})
+	res := newChecker(t, linearizable.Options{}).Check(context.Background(), h, "")
+	require.Equal(t, harness.ValidFalse, res.Valid)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Empty(t, entries)
+	for _, k := range res.Details.(*linearizable.Details).PerKey {
+		require.Empty(t, k.File)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	good := register.Model()
+	for name, tc := range map[string]struct {
+		model linearizable.Model
+		opts  linearizable.Options
+		want  string
+	}{
+		"no init":              {linearizable.Model{Spec: porcupine.Model{Step: good.Spec.Step}, Decode: good.Decode}, linearizable.Options{}, "Spec.Init"},
+		"no step":              {linearizable.Model{Spec: porcupine.Model{Init: good.Spec.Init}, Decode: good.Decode}, linearizable.Options{}, "Spec.Step"},
+		"no decode":            {linearizable.Model{Spec: good.Spec}, linearizable.Options{}, "Decode"},
+		"negative timeout":     {good, linearizable.Options{Timeout: -time.Second}, "timeout must not be negative"},
+		"negative key timeout": {good, linearizable.Options{KeyTimeout: -1}, "key timeout must not be negative"},
+		"negative parallelism": {good, linearizable.Options{Parallelism: -1}, "parallelism"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := linearizable.New(tc.model, tc.opts)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+// BenchmarkCheck20k measures a check of a simulated history of 20,000
+// invocations (about 100 keys of 200 ops, 6 processes, 3% info), the size
+// of a few minutes of a real run.
+func BenchmarkCheck20k(b *testing.B) {
+	for _, infoRate := range []float64{0, 0.03, 0.1} {
+		h := simulate(simConfig{seed: 42, concurrency: 6, invocations: 20000, infoRate: infoRate})
+		b.Run(fmt.Sprintf("info=%g", infoRate), func(b *testing.B) {
+			c := newChecker(b, linearizable.Options{})
+			for b.Loop() {
+				res := c.Check(context.Background(), h, "")
+				if res.Valid != harness.ValidTrue {
+					b.Fatalf("simulated history judged %v: %v", res.Valid, res.Summary)
+				}
+			}
+		})
+	}
+}
