@@ -1,0 +1,64 @@
+package kvnode
+
+import (
+	"fmt"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+// BugMode selects a deliberate consistency bug, so that the harness can prove
+// its checkers catch one. The zero value is a correct node.
+type BugMode string
+
+// The bug modes. Each breaks exactly one promise of a CP store.
+const (
+	// BugNone is the correct node.
+	BugNone BugMode = ""
+	// BugStaleRead serves linearizable reads from local state, skipping the
+	// ReadIndex round: a node cut off from the leader answers with old data.
+	BugStaleRead BugMode = "stale-read"
+	// BugEarlyAck acknowledges a write once it is proposed, before it commits,
+	// with a response computed on a copy of the local state: writes that are
+	// later lost look successful.
+	BugEarlyAck BugMode = "early-ack"
+	// BugLostRestart discards the WAL and snapshots when the node starts, but
+	// keeps its member ID: the node forgets writes it acknowledged and votes
+	// it cast, and rejoins as if it had never run.
+	BugLostRestart BugMode = "lost-restart"
+)
+
+// allBugModes lists the modes --bug accepts, in the order help text shows.
+var allBugModes = []BugMode{BugStaleRead, BugEarlyAck, BugLostRestart}
+
+// ParseBugMode reads a --bug value; the empty string and "none" mean no bug.
+func ParseBugMode(s string) (BugMode, error) {
+	if s == "" || s == "none" {
+		return BugNone, nil
+	}
+	for _, m := range allBugModes {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	names := make([]string, len(allBugModes))
+	for i, m := range allBugModes {
+		names[i] = string(m)
+	}
+	return BugNone, fmt.Errorf("unknown bug mode %q (allowed: none, %s)", s, strings.Join(names, ", "))
+}
+
+// BugAnnouncement is the line a node logs at start when a bug mode is on, so
+// that nobody mistakes a buggy node for a correct one when reading its log.
+func BugAnnouncement(m BugMode) string {
+	return "KVNODE BUG MODE ENABLED: " + string(m)
+}
+
+// announce logs the bug mode loudly, or nothing for a correct node.
+func (m BugMode) announce(lg *zap.Logger) {
+	if m == BugNone {
+		return
+	}
+	lg.Warn(BugAnnouncement(m), zap.String("bug", string(m)),
+		zap.String("meaning", "this node breaks consistency on purpose; never use it outside fault-injection tests"))
+}

@@ -1,0 +1,236 @@
+package kvnode
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+)
+
+// maxCatchUpEntries is how many entries stay in memory behind a snapshot, so
+// that a slightly slow follower gets entries rather than a whole snapshot.
+const maxCatchUpEntries = 5000
+
+// removalGrace lets the response to the MemberRemove that removed this node
+// leave before the node shuts itself down.
+const removalGrace = time.Second
+
+// run is the raft loop: it ticks raft and handles each Ready in the order
+// raft's documentation requires. It is the only goroutine that writes to
+// storage and applies entries.
+func (s *Server) run() {
+	defer close(s.loopDone)
+	ticker := time.NewTicker(s.cfg.HeartbeatInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ticker.C:
+			s.node.Tick()
+		case rd := <-s.node.Ready():
+			if err := s.handleReady(rd); err != nil {
+				// Continuing after a failed write could acknowledge what is
+				// not durable: stop instead.
+				go s.stop(fmt.Errorf("raft loop: %w", err))
+				return
+			}
+		case err := <-s.transport.ErrorC:
+			go s.stop(fmt.Errorf("peer transport: %w", err))
+			return
+		case <-s.stopping:
+			return
+		}
+	}
+}
+
+func (s *Server) handleReady(rd raft.Ready) error {
+	if rd.SoftState != nil {
+		if old := s.lead.Swap(rd.SoftState.Lead); old != rd.SoftState.Lead {
+			s.lg.Info("leader changed",
+				zap.String("leader", fmt.Sprintf("%x", rd.SoftState.Lead)),
+				zap.String("raft-state", rd.SoftState.RaftState.String()))
+		}
+	}
+	if rd.HardState != nil && !raft.IsEmptyHardState(rd.HardState) {
+		s.term.Store(rd.HardState.GetTerm())
+	}
+
+	// 1. Persist: snapshot, then entries and hard state (fsynced when
+	// MustSync). Only after that may messages go out.
+	hasSnapshot := !raft.IsEmptySnap(rd.Snapshot)
+	if hasSnapshot {
+		if err := s.disk.saveSnapshot(rd.Snapshot); err != nil {
+			return err
+		}
+	}
+	if err := s.disk.save(rd.HardState, rd.Entries); err != nil {
+		return err
+	}
+	if hasSnapshot {
+		if err := s.memStorage.ApplySnapshot(rd.Snapshot); err != nil {
+			return fmt.Errorf("apply snapshot to raft storage: %w", err)
+		}
+		if err := s.restoreSnapshot(rd.Snapshot); err != nil {
+			return err
+		}
+		if err := s.disk.releaseTo(rd.Snapshot.GetMetadata().GetIndex()); err != nil {
+			return err
+		}
+	}
+	if err := s.memStorage.Append(rd.Entries); err != nil {
+		return fmt.Errorf("append to raft storage: %w", err)
+	}
+
+	// 2. Send, now that what the messages promise is durable.
+	s.transport.Send(rd.Messages)
+
+	// 3. Apply, and release the reads waiting on a confirmed index.
+	if err := s.applyEntries(rd.CommittedEntries); err != nil {
+		return err
+	}
+	for _, rs := range rd.ReadStates {
+		s.reads.trigger(rs.RequestCtx, rs.Index)
+	}
+	if err := s.maybeSnapshot(); err != nil {
+		return err
+	}
+	s.node.Advance()
+	return nil
+}
+
+// restoreSnapshot replaces the state machine with a snapshot the leader sent.
+func (s *Server) restoreSnapshot(snap *raftpb.Snapshot) error {
+	st, err := unmarshalReplicatedState(snap.GetData())
+	if err != nil {
+		return fmt.Errorf("restore snapshot from leader: %w", err)
+	}
+	s.stateMu.Lock()
+	s.state = st
+	members := st.members.Members()
+	s.stateMu.Unlock()
+
+	index := snap.GetMetadata().GetIndex()
+	s.confState = snap.GetMetadata().GetConfState()
+	s.snapshotIndex = index
+	s.applied.set(index)
+	s.syncTransportPeers(members)
+	s.lg.Info("restored snapshot from leader", zap.Uint64("index", index))
+	return nil
+}
+
+func (s *Server) applyEntries(entries []*raftpb.Entry) error {
+	for _, e := range entries {
+		if e.GetIndex() <= s.applied.get() {
+			continue // covered by a snapshot already applied
+		}
+		switch e.GetType() {
+		case raftpb.EntryNormal:
+			s.applyNormal(e)
+		case raftpb.EntryConfChange:
+			if err := s.applyConfChange(e); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("entry %d has unsupported type %v", e.GetIndex(), e.GetType())
+		}
+		s.applied.set(e.GetIndex())
+	}
+	return nil
+}
+
+func (s *Server) applyNormal(e *raftpb.Entry) {
+	if len(e.GetData()) == 0 {
+		return // the empty entry a new leader appends
+	}
+	var req pb.InternalRaftRequest
+	if err := proto.Unmarshal(e.GetData(), &req); err != nil {
+		// Every replica skips the same undecodable entry, so they stay equal.
+		s.lg.Error("skipping undecodable entry", zap.Uint64("index", e.GetIndex()), zap.Error(err))
+		return
+	}
+	s.stateMu.Lock()
+	res, duplicate := s.state.applyRequest(&req)
+	s.stateMu.Unlock()
+	if duplicate {
+		s.lg.Warn("skipping duplicate request", zap.Uint64("index", e.GetIndex()),
+			zap.String("request-id", fmt.Sprintf("%x", req.GetHeader().GetID())))
+		return
+	}
+	res.term = e.GetTerm()
+	s.proposals.trigger(req.GetHeader().GetID(), res)
+}
+
+func (s *Server) applyConfChange(e *raftpb.Entry) error {
+	var cc raftpb.ConfChange
+	if err := proto.Unmarshal(e.GetData(), &cc); err != nil {
+		return fmt.Errorf("decode conf change at %d: %w", e.GetIndex(), err)
+	}
+	s.stateMu.Lock()
+	m, err := s.state.checkConfChange(&cc)
+	if err == nil {
+		err = s.state.applyConfChange(&cc, m)
+	}
+	s.stateMu.Unlock()
+	if err != nil {
+		// Rejected: raft still steps over it, as a change of node zero.
+		s.lg.Warn("rejected conf change", zap.Uint64("index", e.GetIndex()), zap.Error(err))
+		cc.NodeId = new(uint64(raft.None))
+	}
+	s.confState = s.node.ApplyConfChange(&cc)
+
+	if err == nil {
+		switch cc.GetType() {
+		case raftpb.ConfChangeAddNode:
+			s.addTransportPeer(m)
+			s.lg.Info("member added", zap.String("member-id", fmt.Sprintf("%x", m.ID)), zap.Strings("peer-urls", m.PeerURLs))
+		case raftpb.ConfChangeRemoveNode:
+			id := cc.GetNodeId()
+			s.lg.Info("member removed", zap.String("member-id", fmt.Sprintf("%x", id)))
+			if id == s.memberID {
+				time.AfterFunc(removalGrace, func() { s.stop(ErrRemoved) })
+			} else {
+				s.removeTransportPeer(id)
+			}
+		}
+	}
+	s.proposals.trigger(cc.GetId(), applyResult{err: err, term: e.GetTerm()})
+	return nil
+}
+
+// maybeSnapshot takes a snapshot every SnapshotCount applied entries and
+// compacts the in-memory log behind it.
+func (s *Server) maybeSnapshot() error {
+	applied := s.applied.get()
+	if applied-s.snapshotIndex < s.cfg.SnapshotCount || s.confState == nil {
+		return nil
+	}
+	s.stateMu.RLock()
+	data, err := s.state.marshal()
+	s.stateMu.RUnlock()
+	if err != nil {
+		return err
+	}
+	snap, err := s.memStorage.CreateSnapshot(applied, s.confState, data)
+	if err != nil {
+		return fmt.Errorf("create snapshot at %d: %w", applied, err)
+	}
+	if err := s.disk.saveSnapshot(snap); err != nil {
+		return err
+	}
+	if err := s.disk.releaseTo(applied); err != nil {
+		return err
+	}
+	catchUp := min(s.cfg.SnapshotCount, maxCatchUpEntries)
+	if applied > catchUp {
+		if err := s.memStorage.Compact(applied - catchUp); err != nil && !errors.Is(err, raft.ErrCompacted) {
+			return fmt.Errorf("compact raft log to %d: %w", applied-catchUp, err)
+		}
+	}
+	s.snapshotIndex = applied
+	s.lg.Info("snapshot taken", zap.Uint64("index", applied), zap.Int("bytes", len(data)))
+	return nil
+}
