@@ -1,0 +1,55 @@
+package etcd
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/targets"
+)
+
+func flagValue(t *testing.T, argv []string, flag string) string {
+	t.Helper()
+	for i, a := range argv {
+		if a == flag && i+1 < len(argv) {
+			return argv[i+1]
+		}
+	}
+	t.Fatalf("no %s in %q", flag, argv)
+	return ""
+}
+
+func TestCommand(t *testing.T) {
+	all := []harness.Node{
+		{Name: "n1", IP: "10.240.3.2"},
+		{Name: "n2", IP: "10.240.3.3"},
+		{Name: "n3", IP: "10.240.3.4"},
+	}
+	argv := Target{}.Command(all[1], all, targets.New)
+	require.Equal(t, "etcd", argv[0])
+	require.Equal(t, "n2", flagValue(t, argv, "--name"))
+	require.Equal(t, "/var/lib/etcd", flagValue(t, argv, "--data-dir"))
+	require.Equal(t, "http://0.0.0.0:2379", flagValue(t, argv, "--listen-client-urls"))
+	require.Equal(t, "http://10.240.3.3:2379", flagValue(t, argv, "--advertise-client-urls"))
+	require.Equal(t, "http://0.0.0.0:2380", flagValue(t, argv, "--listen-peer-urls"))
+	require.Equal(t, "http://10.240.3.3:2380", flagValue(t, argv, "--initial-advertise-peer-urls"))
+	require.Equal(t, "n1=http://10.240.3.2:2380,n2=http://10.240.3.3:2380,n3=http://10.240.3.4:2380", flagValue(t, argv, "--initial-cluster"))
+	require.Equal(t, "new", flagValue(t, argv, "--initial-cluster-state"))
+	require.Equal(t, "100", flagValue(t, argv, "--heartbeat-interval"))
+	require.Equal(t, "1000", flagValue(t, argv, "--election-timeout"))
+	require.Equal(t, "zap", flagValue(t, argv, "--logger"))
+	require.Equal(t, "info", flagValue(t, argv, "--log-level"))
+
+	argv = Target{}.Command(all[0], all, targets.Existing)
+	require.Equal(t, "existing", flagValue(t, argv, "--initial-cluster-state"))
+	require.Equal(t, Target{}.ProcessName(), argv[0], "pkill -x must match the process the command starts")
+	require.LessOrEqual(t, len(Target{}.ProcessName()), 15, "comm is cut at 15 bytes")
+	require.True(t, strings.HasPrefix(Target{}.LogPath(), "/"))
+}
+
+func TestTimingIsConsistent(t *testing.T) {
+	// etcd requires an election timeout of at least 5 heartbeats.
+	require.GreaterOrEqual(t, ElectionTimeout, 5*HeartbeatInterval)
+}
