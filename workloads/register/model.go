@@ -22,6 +22,20 @@ const (
 // holds old.
 type Swap [2]int
 
+// UnmarshalJSON reads [old, new] and refuses any other length, which a
+// plain [2]int would pad or truncate silently.
+func (s *Swap) UnmarshalJSON(b []byte) error {
+	var pair []int
+	if err := json.Unmarshal(b, &pair); err != nil {
+		return err
+	}
+	if len(pair) != 2 {
+		return fmt.Errorf("cas value must be [old, new], got %s", b)
+	}
+	*s = Swap{pair[0], pair[1]}
+	return nil
+}
+
 // state is one key's register: absent until the first write.
 type state struct {
 	value   int
