@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/results"
+)
+
+// checkCommand re-checks a stored run, or a bare history.jsonl, with the
+// same checkers a live run uses. It writes nothing into the run unless
+// --out names a directory for the reports.
+func checkCommand(args []string) (int, error) {
+	fs := newFlagSet("check", "check [flags] RUN-DIR|history.jsonl")
+	workload := fs.String("workload", "", "workload of a bare history (default: the one in the run's test.json, else register)")
+	checkTimeout := fs.Float64("check-timeout", 0, "seconds the linearizability check may take (default: the run's, else 120)")
+	out := fs.String("out", "", "directory to write reports (visualizations) into; default none")
+	if err := parseFlags(fs, args); err != nil {
+		return 0, err
+	}
+	if fs.NArg() != 1 {
+		return 0, badInput{errors.New("check takes exactly one PATH: a run directory or a history.jsonl")}
+	}
+	run, histPath, err := results.Open(fs.Arg(0))
+	if err != nil {
+		return 0, badInput{err}
+	}
+	spec := harness.Spec{Workload: "register", CheckTimeout: 120e9}
+	if err := run.ReadJSON(results.TestFile, &spec); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return 0, badInput{err}
+	}
+	if *workload != "" {
+		spec.Workload = *workload
+	}
+	if *checkTimeout > 0 {
+		spec.CheckTimeout = seconds(*checkTimeout)
+	}
+	h, err := harness.ReadJSONLFile(histPath)
+	if err != nil {
+		return 0, badInput{err}
+	}
+	if err := h.Validate(); err != nil {
+		return 0, badInput{fmt.Errorf("%s: %w", histPath, err)}
+	}
+	checkers, err := checkersFor(spec)
+	if err != nil {
+		return 0, err
+	}
+	rs := harness.CheckAll(context.Background(), h, *out, checkers)
+	fmt.Print(results.Summary(spec, rs, ""))
+	return rs.Valid.ExitCode(), nil
+}

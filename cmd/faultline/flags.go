@@ -1,0 +1,134 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/nemesis"
+)
+
+// testFlags are the raw flags of 'faultline test', before validation.
+type testFlags struct {
+	target, targetBug, workload, nemesis, partition, concurrency string
+	killTargets, name, store                                     string
+	nodes, killCount                                             int
+	timeLimit, rate, interval, opTimeout, checkTimeout           float64
+	recoverTimeout                                               float64
+	seed                                                         int64
+	serializable                                                 bool
+}
+
+func (f *testFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.target, "target", "etcd", "store under test: "+strings.Join(targetNames(), ", "))
+	fs.StringVar(&f.targetBug, "target-bug", "", "bug mode passed to the target (kvnode: stale-read, early-ack, lost-restart)")
+	fs.IntVar(&f.nodes, "nodes", 5, "cluster size, 1..9")
+	fs.StringVar(&f.workload, "workload", "register", "workload: "+strings.Join(workloadNames(), ", "))
+	fs.StringVar(&f.nemesis, "nemesis", "partition,kill", "faults: none, or a comma-separated list of "+strings.Join(nemesis.Faults, ", "))
+	fs.StringVar(&f.partition, "partition", "halves", "partition layout: "+strings.Join(nemesis.Layouts, ", ")+", or explicit groups such as n1,n2|n3,n4,n5")
+	fs.StringVar(&f.killTargets, "kill-targets", "one", "nodes a kill hits: "+strings.Join(nemesis.KillTargets, ", "))
+	fs.IntVar(&f.killCount, "kill-count", 0, "kill exactly this many nodes (overrides --kill-targets; 0 = use --kill-targets)")
+	fs.Float64Var(&f.timeLimit, "time-limit", 60, "seconds of workload")
+	fs.StringVar(&f.concurrency, "concurrency", "2n", "client threads: a number, or Kn meaning K x --nodes")
+	fs.Float64Var(&f.rate, "rate", 200, "target invocations per second over all clients; 0 = unlimited")
+	fs.Float64Var(&f.interval, "nemesis-interval", 10, "seconds between a fault's start and its stop, and between a stop and the next fault")
+	fs.Float64Var(&f.opTimeout, "op-timeout", 2, "seconds before a client op is abandoned (a write becomes info, a read fail)")
+	fs.Float64Var(&f.checkTimeout, "check-timeout", 120, "seconds the linearizability check may take before it answers unknown")
+	fs.Float64Var(&f.recoverTimeout, "recover-timeout", 60, "seconds to wait for the cluster to recover after the final heal")
+	fs.Int64Var(&f.seed, "seed", 0, "seed for ops, stagger and faults; 0 draws one from the clock (it is recorded in test.json)")
+	fs.BoolVar(&f.serializable, "serializable", false, "serializable (local, possibly stale) reads instead of linearizable ones")
+	fs.StringVar(&f.name, "name", "", "test name, the store sub-directory (default TARGET-WORKLOAD)")
+	fs.StringVar(&f.store, "store", "store", "run store directory")
+}
+
+// newFlagSet returns a flag set that reports its own errors as bad input
+// and prints help to stdout.
+func newFlagSet(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stdout, "usage: faultline %s\n\nflags:\n", synopsis)
+		fs.SetOutput(os.Stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// parseFlags parses args into fs, turning the flag package's errors into
+// bad input that points at --help.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return errHelp
+		}
+		return badInput{fmt.Errorf("%v (see 'faultline %s --help')", err, fs.Name())}
+	}
+	return nil
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// spec validates the flags and builds the test's spec. Every error names
+// the flag and what it allows; nothing has been started yet.
+func (f *testFlags) spec() (harness.Spec, error) {
+	s := harness.Spec{
+		Target: f.target, TargetBug: f.targetBug, Nodes: f.nodes, Workload: f.workload,
+		Partition: f.partition, KillTargets: f.killTargets, KillCount: f.killCount,
+		TimeLimit: seconds(f.timeLimit), Rate: f.rate, NemesisInterval: seconds(f.interval),
+		OpTimeout: seconds(f.opTimeout), CheckTimeout: seconds(f.checkTimeout),
+		RecoverTimeout: seconds(f.recoverTimeout), Seed: f.seed, Serializable: f.serializable,
+		Store: f.store, Name: f.name,
+	}
+	if !slices.Contains(targetNames(), f.target) {
+		return s, harness.BadFlag("target", "unknown target %q: want one of %s", f.target, strings.Join(targetNames(), ", "))
+	}
+	if !slices.Contains(workloadNames(), f.workload) {
+		return s, harness.BadFlag("workload", "unknown workload %q: want one of %s", f.workload, strings.Join(workloadNames(), ", "))
+	}
+	faults, err := nemesis.ParseFaults(f.nemesis)
+	if err != nil {
+		return s, harness.BadFlag("nemesis", "%v", err)
+	}
+	s.Nemesis = faults
+	if f.nodes < 1 {
+		return s, harness.BadFlag("nodes", "must be at least 1, got %d", f.nodes)
+	}
+	if slices.Contains(faults, "partition") {
+		if err := nemesis.ValidateLayout(f.partition, f.nodes); err != nil {
+			return s, harness.BadFlag("partition", "%v", err)
+		}
+	}
+	if !slices.Contains(nemesis.KillTargets, f.killTargets) {
+		return s, harness.BadFlag("kill-targets", "unknown value %q: want one of %s", f.killTargets, strings.Join(nemesis.KillTargets, ", "))
+	}
+	if s.Concurrency, err = harness.ParseConcurrency(f.concurrency, f.nodes); err != nil {
+		return s, err
+	}
+	if f.checkTimeout <= 0 {
+		return s, harness.BadFlag("check-timeout", "must be a positive number of seconds, got %v", f.checkTimeout)
+	}
+	if f.recoverTimeout <= 0 {
+		return s, harness.BadFlag("recover-timeout", "must be a positive number of seconds, got %v", f.recoverTimeout)
+	}
+	if err := validateTargetBug(f.target, f.targetBug); err != nil {
+		return s, err
+	}
+	if s.Name == "" {
+		s.Name = f.target + "-" + f.workload
+	}
+	if strings.ContainsAny(s.Name, `/\`) || s.Name == "." || s.Name == ".." || s.Name == "latest" {
+		return s, harness.BadFlag("name", "must be a plain directory name other than latest, got %q", s.Name)
+	}
+	if s.Seed == 0 {
+		s.Seed = time.Now().UnixNano()
+	}
+	return s, s.Validate()
+}

@@ -1,0 +1,96 @@
+// Command faultline is a Jepsen-style fault-injection harness for raft
+// key-value stores. It runs real clusters in Docker containers, drives
+// concurrent clients against them while a nemesis partitions, kills and
+// pauses nodes, records every operation, and checks the history.
+//
+// Usage:
+//
+//	faultline test   [flags]   run one test and check it
+//	faultline check  PATH      re-check a stored run or a history.jsonl
+//	faultline images           build the images the tests need
+//	faultline clean            remove every container and network of any run
+//
+// Exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 the harness
+// itself failed.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/faultline/faultline/harness"
+)
+
+const usage = `faultline: Jepsen-style fault injection for raft key-value stores
+
+usage:
+  faultline test   [flags]        run one test against a real cluster and check it
+  faultline check  [flags] PATH   re-check a stored run directory or history.jsonl
+  faultline images                build the node images (base, etcd, ...)
+  faultline clean                 remove every container and network any run left
+
+Run 'faultline COMMAND --help' for a command's flags.
+
+exit codes: 0 valid, 1 invalid, 2 unknown, 254 bad input, 255 harness failure
+`
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run dispatches a subcommand and returns the process exit code.
+func run(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return harness.ExitBadInput
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	code := 0
+	switch cmd {
+	case "test":
+		code, err = testCommand(rest)
+	case "check":
+		code, err = checkCommand(rest)
+	case "images":
+		code, err = imagesCommand(rest)
+	case "clean":
+		code, err = cleanCommand(rest)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return 0
+	default:
+		fmt.Fprintf(os.Stderr, "faultline: unknown command %q: want test, check, images or clean\n", cmd)
+		return harness.ExitBadInput
+	}
+	return exitWith(code, err)
+}
+
+// exitWith reports err and maps it to an exit code: bad input is 254, any
+// other error is a harness failure, 255.
+func exitWith(code int, err error) int {
+	if err == nil {
+		return code
+	}
+	var fe *harness.FlagError
+	var bad badInput
+	switch {
+	case errors.As(err, &fe), errors.As(err, &bad):
+		fmt.Fprintf(os.Stderr, "faultline: %v\n", err)
+		return harness.ExitBadInput
+	case errors.Is(err, errHelp):
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "faultline: harness failure: %v\n", err)
+	return harness.ExitHarness
+}
+
+// badInput marks an error as the user's input (a bad file, a bad argument)
+// rather than a failure of the harness.
+type badInput struct{ err error }
+
+func (b badInput) Error() string { return b.err.Error() }
+func (b badInput) Unwrap() error { return b.err }
+
+var errHelp = errors.New("help requested")

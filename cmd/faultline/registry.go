@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/faultline/faultline/checker"
+	"github.com/faultline/faultline/checker/linearizable"
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/targets"
+	"github.com/faultline/faultline/targets/etcd"
+	"github.com/faultline/faultline/workloads/register"
+)
+
+// allTargets are the stores faultline can test, in --help order.
+var allTargets = []targets.Target{etcd.Target{}}
+
+// workloadNames are the --workload values, in --help order.
+var allWorkloads = []string{"register"}
+
+func targetNames() []string {
+	names := make([]string, len(allTargets))
+	for i, t := range allTargets {
+		names[i] = t.Name()
+	}
+	return names
+}
+
+func workloadNames() []string { return allWorkloads }
+
+func targetByName(name string) targets.Target {
+	for _, t := range allTargets {
+		if t.Name() == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// validateTargetBug checks --target-bug: only kvnode has bug modes.
+func validateTargetBug(target, bug string) error {
+	if bug == "" {
+		return nil
+	}
+	return harness.BadFlag("target-bug", "target %s has no bug modes (only kvnode has: stale-read, early-ack, lost-restart), got %q", target, bug)
+}
+
+// newWorkload builds the spec's workload.
+func newWorkload(spec harness.Spec) (harness.Workload, error) {
+	switch spec.Workload {
+	case "register":
+		return register.New(register.Options{Check: linearizable.Options{Timeout: spec.CheckTimeout}})
+	}
+	return nil, harness.BadFlag("workload", "unknown workload %q", spec.Workload)
+}
+
+// checkersFor lists every checker that judges a run of spec: the
+// workload's own, then the cross-workload ones.
+func checkersFor(spec harness.Spec) ([]harness.Checker, error) {
+	w, err := newWorkload(spec)
+	if err != nil {
+		return nil, err
+	}
+	return append(w.Checkers(), checker.Stats{}), nil
+}
+
+// clientOpener returns the runner's OpenClient for spec: one clientv3
+// client per thread, pinned to its node.
+func clientOpener(spec harness.Spec) func(ctx context.Context, n harness.Node) (harness.Client, error) {
+	return func(ctx context.Context, n harness.Node) (harness.Client, error) {
+		cli, err := targets.OpenClient(ctx, []string{n.Endpoint}, targets.ClientOpts{})
+		if err != nil {
+			return nil, err
+		}
+		switch spec.Workload {
+		case "register":
+			return register.NewClient(cli, n.Name, register.ClientOptions{Timeout: spec.OpTimeout, Serializable: spec.Serializable})
+		}
+		cli.Close()
+		return nil, fmt.Errorf("no client for workload %q", spec.Workload)
+	}
+}
