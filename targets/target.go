@@ -57,6 +57,16 @@ type Target interface {
 // ImageBuilder builds the images of targets. Every target image is the
 // shared base image (Debian with iptables, iproute2 and procps) plus one
 // executable; package targets/docker implements it.
+//
+// A target built from this repository keys its image by its sources:
+//
+//	root, err := targets.ModuleRoot()
+//	key, err := targets.HashTree(root, "kvnode", "go.mod", "go.sum")
+//	tag, err := b.BinaryImage(ctx, targets.BinarySpec{
+//		Name:  "kvnode",
+//		Key:   key,
+//		Build: targets.GoBuild(root, "./kvnode/cmd/kvnode"),
+//	})
 type ImageBuilder interface {
 	// BinaryImage returns the tag of the base image plus spec's binary,
 	// building it only if no image of the same inputs exists.

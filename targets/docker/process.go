@@ -20,11 +20,10 @@ import (
 // and stderr. A non-zero exit status is an error that includes the output.
 // It returns when ctx is done, even if the command still runs.
 func (c *Cluster) Exec(ctx context.Context, n harness.Node, cmd ...string) (string, error) {
-	name, err := c.container(n)
-	if err != nil {
+	if _, err := c.node(n); err != nil {
 		return "", err
 	}
-	exec, err := c.cli.ContainerExecCreate(ctx, name, container.ExecOptions{
+	exec, err := c.cli.ContainerExecCreate(ctx, c.containerName(n), container.ExecOptions{
 		Cmd:          cmd,
 		AttachStdout: true,
 		AttachStderr: true,
@@ -82,12 +81,14 @@ func exitCode(err error) int {
 	return -1
 }
 
-// container returns the container name of n, which must be a node of c.
-func (c *Cluster) container(n harness.Node) (string, error) {
-	if _, ok := harness.NodeByName(c.nodes, n.Name); !ok {
-		return "", fmt.Errorf("no node %q in cluster %s", n.Name, c.network)
+// node returns the cluster's own record of the node named like n, so that
+// callers may pass a Node that carries only its name.
+func (c *Cluster) node(n harness.Node) (harness.Node, error) {
+	own, ok := harness.NodeByName(c.nodes, n.Name)
+	if !ok {
+		return harness.Node{}, fmt.Errorf("no node %q in cluster %s", n.Name, c.network)
 	}
-	return c.containerName(n), nil
+	return own, nil
 }
 
 // signal sends sig to the DB process on n by pkill -x. It returns whether
@@ -118,12 +119,14 @@ func (c *Cluster) Running(ctx context.Context, n harness.Node) (bool, error) {
 	}
 }
 
-// Kill SIGKILLs the DB process on n and waits until it is gone. Killing a
-// dead process is no error.
+// Kill SIGKILLs the DB process on n and waits until it is gone, at most
+// 10 s. Killing a dead process is no error.
 func (c *Cluster) Kill(ctx context.Context, n harness.Node) error {
 	if _, err := c.signal(ctx, n, "KILL"); err != nil {
 		return fmt.Errorf("kill %s: %w", n.Name, err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	for {
 		running, err := c.Running(ctx, n)
 		if err != nil {
@@ -146,7 +149,7 @@ func (c *Cluster) Kill(ctx context.Context, n harness.Node) error {
 // Start returns once the process exists (an error with the log's tail if
 // it does not appear within 2 s); it does not wait for it to serve.
 func (c *Cluster) Start(ctx context.Context, n harness.Node) error {
-	name, err := c.container(n)
+	n, err := c.node(n)
 	if err != nil {
 		return err
 	}
@@ -167,7 +170,7 @@ func (c *Cluster) Start(ctx context.Context, n harness.Node) error {
 	c.mu.Unlock()
 	argv := c.cfg.Target.Command(n, c.nodes, state)
 	script := fmt.Sprintf("exec %s >>%s 2>&1", shellJoin(argv), shellQuote(c.cfg.Target.LogPath()))
-	exec, err := c.cli.ContainerExecCreate(ctx, name, container.ExecOptions{Cmd: []string{"sh", "-c", script}})
+	exec, err := c.cli.ContainerExecCreate(ctx, c.containerName(n), container.ExecOptions{Cmd: []string{"sh", "-c", script}})
 	if err != nil {
 		return fmt.Errorf("start %s: %w", n.Name, err)
 	}
