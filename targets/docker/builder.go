@@ -149,7 +149,8 @@ func (b *Builder) BinaryImage(ctx context.Context, spec targets.BinarySpec) (str
 	if err != nil {
 		return "", err
 	}
-	dockerfile := fmt.Sprintf("FROM %s\nCOPY %s /usr/local/bin/%s\nLABEL faultline.image=%s\n", base, spec.Name, spec.Name, spec.Name)
+	// One step, so the build leaves no intermediate image behind.
+	dockerfile := fmt.Sprintf("FROM %s\nCOPY %s /usr/local/bin/%s\n", base, spec.Name, spec.Name)
 	tagOf := func(key string) string {
 		sum := sha256.Sum256([]byte(base + "\x00" + dockerfile + "\x00" + key))
 		return fmt.Sprintf("faultline/%s:%s", spec.Name, hex.EncodeToString(sum[:])[:12])
