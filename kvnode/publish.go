@@ -10,8 +10,9 @@ import (
 	"go.uber.org/zap"
 )
 
-// publishRetry is the pause between attempts to publish attributes.
-const publishRetry = 500 * time.Millisecond
+// publishRetry is the pause between attempts to publish attributes, and
+// between looks for a leader to publish through.
+const publishRetry = 100 * time.Millisecond
 
 // publishAttributes records this member's name and client URLs in the
 // replicated membership, through raft, so that MemberList shows them on

@@ -3,6 +3,7 @@ package kvnode
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -39,12 +40,23 @@ func (s *Server) run() {
 				return
 			}
 		case err := <-s.transport.ErrorC:
-			go s.stop(fmt.Errorf("peer transport: %w", err))
+			go s.stop(transportError(err))
 			return
 		case <-s.stopping:
 			return
 		}
 	}
+}
+
+// transportError explains why the transport gave up. rafthttp reports with an
+// unexported error, found by its text, that the leader refused this member's
+// streams because the cluster removed it, possibly before this member
+// applied its own removal.
+func transportError(err error) error {
+	if strings.Contains(err.Error(), "permanently removed") {
+		return fmt.Errorf("%w: %v", ErrRemoved, err)
+	}
+	return fmt.Errorf("peer transport: %w", err)
 }
 
 func (s *Server) handleReady(rd raft.Ready) error {

@@ -179,7 +179,11 @@ func (s *Server) Stop() {
 func (s *Server) stop(cause error) {
 	s.stopOnce.Do(func() {
 		if cause != nil {
-			s.lg.Error("kvnode stopping", zap.Error(cause))
+			if errors.Is(cause, ErrRemoved) {
+				s.lg.Warn("kvnode stopping: removed from the cluster", zap.Error(cause))
+			} else {
+				s.lg.Error("kvnode stopping", zap.Error(cause))
+			}
 			s.errMu.Lock()
 			s.err = cause
 			s.errMu.Unlock()

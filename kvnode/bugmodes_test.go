@@ -1,0 +1,130 @@
+package kvnode_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/faultline/faultline/kvnode"
+)
+
+// TestBugModesAnnounced starts a node in each mode and looks for the loud
+// announcement, which a correct node must not print.
+func TestBugModesAnnounced(t *testing.T) {
+	for _, mode := range []kvnode.BugMode{kvnode.BugNone, kvnode.BugStaleRead, kvnode.BugEarlyAck, kvnode.BugLostRestart} {
+		t.Run("mode="+string(mode), func(t *testing.T) {
+			c := newTestCluster(t, 1, func(cfg *kvnode.Config) { cfg.Bug = mode })
+			c.startAll()
+			c.stop(0)
+			logs := c.logs.String()
+			if mode == kvnode.BugNone {
+				require.NotContains(t, logs, "KVNODE BUG")
+				return
+			}
+			require.Contains(t, logs, "KVNODE BUG MODE ENABLED: "+string(mode))
+		})
+	}
+}
+
+// TestLostRestartForgetsWrites shows the lost-restart bug in one node: a
+// correct restart keeps an acknowledged write, a buggy one forgets it but
+// keeps the member ID.
+func TestLostRestartForgetsWrites(t *testing.T) {
+	c := newTestCluster(t, 1, nil)
+	c.startAll()
+	c.waitLeader()
+	_, err := c.client(0).Put(c.ctx(), "x", "acknowledged")
+	require.NoError(t, err)
+	id := c.servers[0].MemberID()
+
+	get := func() *clientv3.GetResponse {
+		t.Helper()
+		c.waitLeader()
+		cli := c.client(0)
+		var resp *clientv3.GetResponse
+		require.Eventually(t, func() bool {
+			resp, err = cli.Get(c.ctx(), "x")
+			return err == nil
+		}, 10*time.Second, 50*time.Millisecond)
+		return resp
+	}
+
+	c.stop(0)
+	c.start(0)
+	require.Len(t, get().Kvs, 1, "a correct restart keeps the write")
+
+	c.stop(0)
+	c.cfgs[0].Bug = kvnode.BugLostRestart
+	c.start(0)
+	require.Equal(t, id, c.servers[0].MemberID(), "the member keeps its identity")
+	require.Empty(t, get().Kvs, "lost-restart forgets the acknowledged write")
+	require.Contains(t, c.logs.String(), "discarding the WAL and snapshots")
+}
+
+// TestStaleReadServesOldData shows the stale-read bug: a node that missed a
+// write and has no leader still answers a linearizable read, with old data.
+// A correct node must refuse (no leader).
+func TestStaleReadServesOldData(t *testing.T) {
+	for _, mode := range []kvnode.BugMode{kvnode.BugNone, kvnode.BugStaleRead} {
+		t.Run("mode="+string(mode), func(t *testing.T) {
+			c := newTestCluster(t, 3, func(cfg *kvnode.Config) { cfg.Bug = mode })
+			c.startAll()
+			c.waitLeader()
+			c.stop(2)
+			c.waitLeader()
+			_, err := c.client(0, 1).Put(c.ctx(), "x", "new")
+			require.NoError(t, err)
+			c.stop(0)
+			c.stop(1)
+			c.start(2) // alone: it never saw x and cannot reach a quorum
+
+			ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+			defer cancel()
+			resp, err := c.client(2).Get(ctx, "x")
+			if mode == kvnode.BugNone {
+				require.Error(t, err, "a correct node refuses a linearizable read without a leader")
+				return
+			}
+			require.NoError(t, err)
+			require.Empty(t, resp.Kvs, "the buggy node serves its stale state")
+		})
+	}
+}
+
+// TestEarlyAckAcknowledgesUncommitted shows the early-ack bug: a leader that
+// has lost both followers acknowledges a write it can never commit. A correct
+// leader lets the write time out.
+func TestEarlyAckAcknowledgesUncommitted(t *testing.T) {
+	for _, mode := range []kvnode.BugMode{kvnode.BugNone, kvnode.BugEarlyAck} {
+		t.Run("mode="+string(mode), func(t *testing.T) {
+			// A long election timeout keeps the lonely leader in office
+			// (CheckQuorum) for long enough to take the write.
+			c := newTestCluster(t, 3, func(cfg *kvnode.Config) {
+				cfg.Bug = mode
+				cfg.HeartbeatInterval, cfg.ElectionTimeout = 100*time.Millisecond, 2*time.Second
+			})
+			c.startAll()
+			leader := c.waitLeader()
+			cli := c.client(leader)
+			for i := range c.servers {
+				if i != leader {
+					c.stop(i)
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			resp, err := cli.Put(ctx, "x", "never committed")
+			if mode == kvnode.BugNone {
+				require.Error(t, err, "a correct leader cannot commit without a quorum")
+				return
+			}
+			require.NoError(t, err)
+			require.NotZero(t, resp.Header.Revision)
+			require.True(t, strings.Contains(c.logs.String(), "KVNODE BUG MODE ENABLED: early-ack"))
+		})
+	}
+}
