@@ -65,9 +65,9 @@ type Options struct {
 	// being checked when it runs out, or not yet started, is unknown. Zero
 	// means DefaultTimeout. A deadline on the Check context also bounds it.
 	Timeout time.Duration
-	// KeyTimeout caps the time spent on any one key, so that one hard key
-	// cannot eat the budget of all the others. Zero means no cap beyond
-	// Timeout.
+	// KeyTimeout caps the time spent on any one key, so that a few hard
+	// keys cannot eat the budget of all the others. Zero means no cap
+	// beyond Timeout. Check's two passes protect the easy keys even so.
 	KeyTimeout time.Duration
 	// Parallelism is how many keys are checked at once. Zero means
 	// GOMAXPROCS.
@@ -121,6 +121,14 @@ func (c *Checker) Name() string { return "linearizable" }
 // could not be decoded), else true. Details are a *Details. When out is
 // not empty, out/linear/<key>.html visualizes each key that is not
 // linearizable, with the nemesis windows of h as annotations.
+//
+// Keys are checked in two passes. The first gives every key a short slice
+// of the budget (a twentieth, or KeyTimeout if smaller), so that the many
+// easy keys, and the easy violations, are settled before a few hard keys
+// can spend the budget; the second gives the keys that ran out the rest of
+// the budget, up to KeyTimeout each. A key that needs the second pass is
+// checked again from scratch, so at most a twentieth of the budget per key
+// is spent twice.
 func (c *Checker) Check(ctx context.Context, h harness.History, out string) harness.Result {
 	start := time.Now()
 	deadline := start.Add(c.opts.Timeout)
@@ -131,22 +139,18 @@ func (c *Checker) Check(ctx context.Context, h harness.History, out string) harn
 	results := make([]KeyResult, len(keys))
 	infos := make([]porcupine.LinearizationInfo, len(keys))
 
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(c.opts.Parallelism, max(len(keys), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				results[i], infos[i] = c.checkKey(ctx, keys[i], deadline)
-			}
-		}()
+	firstCap := c.opts.Timeout / 20
+	if c.opts.KeyTimeout > 0 {
+		firstCap = min(firstCap, c.opts.KeyTimeout)
 	}
+	all := make([]int, len(keys))
 	for i := range keys {
-		next <- i
+		all[i] = i
 	}
-	close(next)
-	wg.Wait()
+	timedOut := c.pass(ctx, keys, all, deadline, firstCap, results, infos)
+	if len(timedOut) > 0 && (c.opts.KeyTimeout == 0 || c.opts.KeyTimeout > firstCap) {
+		c.pass(ctx, keys, timedOut, deadline, c.opts.KeyTimeout, results, infos)
+	}
 
 	d := &Details{Keys: len(keys), Dropped: dropped, PerKey: results}
 	var annotations []porcupine.Annotation
@@ -177,25 +181,63 @@ func (c *Checker) Check(ctx context.Context, h harness.History, out string) harn
 	return harness.Result{Valid: valid, Summary: d.summary(), Details: d}
 }
 
-// checkKey runs porcupine on one key within what is left of the budget.
-func (c *Checker) checkKey(ctx context.Context, k keyHistory, deadline time.Time) (KeyResult, porcupine.LinearizationInfo) {
-	r := KeyResult{Key: k.key, Ops: len(k.ops), Open: k.open, Valid: harness.ValidUnknown}
+// pass checks the keys numbered in which, Parallelism at a time, each for
+// at most keyCap (zero: no cap) and never past deadline, and stores their
+// results. It returns the keys whose check timed out, in key order.
+func (c *Checker) pass(ctx context.Context, keys []keyHistory, which []int, deadline time.Time, keyCap time.Duration, results []KeyResult, infos []porcupine.LinearizationInfo) []int {
+	timedOut := make([]bool, len(keys))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(c.opts.Parallelism, max(len(which), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				earlier := results[i]
+				results[i], infos[i], timedOut[i] = c.checkKey(ctx, keys[i], deadline, keyCap)
+				results[i].TookSeconds += earlier.TookSeconds
+				if earlier.Reason != "" && results[i].Valid == harness.ValidUnknown && !timedOut[i] {
+					// A retry that never ran: the first pass's reason
+					// is the one that matters.
+					results[i].Reason = earlier.Reason + ", then " + results[i].Reason
+				}
+			}
+		}()
+	}
+	for _, i := range which {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var out []int
+	for _, i := range which {
+		if timedOut[i] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// checkKey runs porcupine on one key for at most keyCap (zero: no cap) and
+// never past deadline. timedOut reports that porcupine ran out of time.
+func (c *Checker) checkKey(ctx context.Context, k keyHistory, deadline time.Time, keyCap time.Duration) (r KeyResult, info porcupine.LinearizationInfo, timedOut bool) {
+	r = KeyResult{Key: k.key, Ops: len(k.ops), Open: k.open, Valid: harness.ValidUnknown}
 	if k.decodeErr != nil {
 		r.Reason = k.decodeErr.Error()
-		return r, porcupine.LinearizationInfo{}
+		return r, info, false
 	}
 	if err := ctx.Err(); err != nil {
 		r.Reason = fmt.Sprintf("not checked: %v", err)
-		return r, porcupine.LinearizationInfo{}
+		return r, info, false
 	}
 	timeout := time.Until(deadline)
-	if c.opts.KeyTimeout > 0 && c.opts.KeyTimeout < timeout {
-		timeout = c.opts.KeyTimeout
+	if keyCap > 0 && keyCap < timeout {
+		timeout = keyCap
 	}
 	if timeout <= 0 {
 		// porcupine reads a zero timeout as "unlimited": never pass one.
 		r.Reason = "not checked: time budget exhausted"
-		return r, porcupine.LinearizationInfo{}
+		return r, info, false
 	}
 	start := time.Now()
 	res, info := porcupine.CheckOperationsVerbose(c.model.Spec, k.ops, timeout)
@@ -208,8 +250,9 @@ func (c *Checker) checkKey(ctx context.Context, k keyHistory, deadline time.Time
 		r.Anomaly = explain(c.model.Spec, k.ops, info)
 	default:
 		r.Reason = fmt.Sprintf("timed out after %v", timeout.Round(time.Millisecond))
+		timedOut = true
 	}
-	return r, info
+	return r, info, timedOut
 }
 
 // openReturn is the return time of an op whose outcome is unknown: it may

@@ -70,33 +70,52 @@ func TestSimulatedBugsAreCaught(t *testing.T) {
 	}
 }
 
-// ambiguous is a history porcupine cannot settle quickly: n concurrent
-// writes of unknown outcome, then a read of a value none of them wrote.
-// Refuting it means trying every subset and order of the writes.
-func ambiguous(n int) harness.History {
+// ambiguous is a history of one key that porcupine cannot settle quickly:
+// n concurrent writes of unknown outcome, then reads of values none of them
+// wrote. Refuting it means trying every subset and order of the writes.
+func ambiguous(key string, n int) harness.History {
 	var h harness.History
 	add := func(op harness.Op) {
-		op.Index = len(h)
+		op.Index, op.Key = len(h), key
 		h = append(h, op)
 	}
 	for p := range n {
-		add(harness.Op{Process: harness.Process(p), Type: harness.Invoke, F: register.Write, Key: "r0", Value: harness.MustValue(p), Time: time.Duration(p)})
+		add(harness.Op{Process: harness.Process(p), Type: harness.Invoke, F: register.Write, Value: harness.MustValue(p), Time: time.Duration(p)})
 	}
 	for p := range n {
-		add(harness.Op{Process: harness.Process(p), Type: harness.Info, F: register.Write, Key: "r0", Value: harness.MustValue(p), Time: time.Duration(n + p)})
+		add(harness.Op{Process: harness.Process(p), Type: harness.Info, F: register.Write, Value: harness.MustValue(p), Time: time.Duration(n + p)})
 	}
 	for i := range 3 {
 		at := time.Duration(3*n + 2*i)
-		add(harness.Op{Process: harness.Process(n), Type: harness.Invoke, F: register.Read, Key: "r0", Time: at})
-		add(harness.Op{Process: harness.Process(n), Type: harness.OK, F: register.Read, Key: "r0", Value: harness.MustValue(n + i), Time: at + 1})
+		add(harness.Op{Process: harness.Process(n), Type: harness.Invoke, F: register.Read, Time: at})
+		add(harness.Op{Process: harness.Process(n), Type: harness.OK, F: register.Read, Value: harness.MustValue(n + i), Time: at + 1})
 	}
 	return h
+}
+
+// concat appends histories one after the other in time, renumbering
+// indexes and giving each its own processes.
+func concat(hs ...harness.History) harness.History {
+	var out harness.History
+	var offset time.Duration
+	for i, h := range hs {
+		for _, op := range h {
+			op.Index = len(out)
+			op.Time += offset
+			op.Process += harness.Process(1000 * i)
+			out = append(out, op)
+		}
+		if len(out) > 0 {
+			offset = out[len(out)-1].Time + 1
+		}
+	}
+	return out
 }
 
 // TestUnknownOnTimeout: a check that runs out of time is unknown, never
 // true or false, and says why.
 func TestUnknownOnTimeout(t *testing.T) {
-	h := ambiguous(24)
+	h := ambiguous("r0", 24)
 	start := time.Now()
 	res := newChecker(t, linearizable.Options{Timeout: 50 * time.Millisecond}).Check(context.Background(), h, t.TempDir())
 	require.Less(t, time.Since(start), 5*time.Second, "the timeout must bound the check")
@@ -110,23 +129,38 @@ func TestUnknownOnTimeout(t *testing.T) {
 // TestKeyTimeoutSparesOtherKeys: a per-key cap keeps one hard key from
 // eating the whole budget; the easy keys are still decided.
 func TestKeyTimeoutSparesOtherKeys(t *testing.T) {
-	h := ambiguous(24)
-	easy := simulate(simConfig{seed: 3, concurrency: 2, invocations: 50})
-	base := len(h)
-	for _, op := range easy {
-		op.Index += base
-		op.Time += h[base-1].Time
-		op.Process += 100
-		op.Key = "e" + op.Key
-		h = append(h, op)
-	}
+	h := concat(ambiguous("a0", 24), simulate(simConfig{seed: 3, concurrency: 2, invocations: 50}))
 	require.NoError(t, h.Validate())
 	res := newChecker(t, linearizable.Options{Timeout: time.Minute, KeyTimeout: 50 * time.Millisecond, Parallelism: 1}).Check(context.Background(), h, "")
 	require.Equal(t, harness.ValidUnknown, res.Valid, res.Summary)
 	d := res.Details.(*linearizable.Details)
-	require.Equal(t, []string{"r0"}, d.Unknown)
-	require.Equal(t, 2, d.Keys)
-	require.Equal(t, harness.ValidTrue, d.PerKey[0].Valid, "er0 sorts first and is decided")
+	require.Equal(t, []string{"a0"}, d.Unknown)
+	require.Less(t, d.TookSeconds, 5.0)
+	for _, k := range d.PerKey[1:] {
+		require.Equal(t, harness.ValidTrue, k.Valid, k.Key)
+	}
+}
+
+// TestHardKeysDoNotHideViolations: with no per-key cap and one worker, two
+// hard keys checked first would spend the whole budget; the first pass
+// still reaches the bad key after them and reports it.
+func TestHardKeysDoNotHideViolations(t *testing.T) {
+	stale := harness.History{
+		{Process: 0, Type: harness.Invoke, F: register.Write, Key: "z", Value: harness.MustValue(1)},
+		{Process: 0, Type: harness.OK, F: register.Write, Key: "z", Value: harness.MustValue(1), Time: 1},
+		{Process: 1, Type: harness.Invoke, F: register.Read, Key: "z", Time: 2},
+		{Process: 1, Type: harness.OK, F: register.Read, Key: "z", Value: harness.MustValue(nil), Time: 3},
+	}
+	h := concat(ambiguous("a0", 24), ambiguous("a1", 24), stale)
+	require.NoError(t, h.Validate())
+	res := newChecker(t, linearizable.Options{Timeout: time.Second, Parallelism: 1}).Check(context.Background(), h, "")
+	require.Equal(t, harness.ValidFalse, res.Valid, res.Summary)
+	d := res.Details.(*linearizable.Details)
+	require.Equal(t, []string{"z"}, d.Bad)
+	require.Equal(t, []string{"a0", "a1"}, d.Unknown)
+	// a0 got the second pass and the rest of the budget; a1 got nothing.
+	require.Regexp(t, `^timed out after \d+ms$`, d.PerKey[0].Reason)
+	require.Equal(t, "timed out after 50ms, then not checked: time budget exhausted", d.PerKey[1].Reason)
 }
 
 // TestCanceledContext: a check under a context already done decides
