@@ -32,11 +32,12 @@ type Model struct {
 	// Spec.DescribeOperationMetadata is replaced by the checker's own,
 	// which names the history op behind each box of the visualization.
 	//
-	// Step must accept whatever Decode produces for an op of unknown
-	// outcome (an info op, or one that never completed). Such an op has an
-	// open-ended return, so porcupine may always place it after every
-	// other op, which is how "it never happened" is expressed; Step must
-	// therefore never refuse it outright.
+	// Step must accept an op of unknown outcome (info, or never completed)
+	// in every state, as a no-op where its effect cannot apply (an info cas
+	// whose old value does not match). Porcupine linearizes every op it is
+	// given; placing an open-ended op after all the others is how it says
+	// "this never happened", and a refusal there would turn "maybe" into a
+	// false alarm.
 	Spec porcupine.Model
 	// Decode turns one client op into porcupine's input and output.
 	// completion is the ok or info completion, or nil when the op never
@@ -63,7 +64,9 @@ func (m Model) validate() error {
 type Options struct {
 	// Timeout is the total time budget for checking every key. A key still
 	// being checked when it runs out, or not yet started, is unknown. Zero
-	// means DefaultTimeout. A deadline on the Check context also bounds it.
+	// means DefaultTimeout. A deadline on the Check context also bounds it;
+	// a cancellation stops keys from starting, but porcupine cannot be
+	// interrupted, so a key already running finishes its own timeout.
 	Timeout time.Duration
 	// KeyTimeout caps the time spent on any one key, so that a few hard
 	// keys cannot eat the budget of all the others. Zero means no cap
@@ -118,7 +121,7 @@ func (c *Checker) Name() string { return "linearizable" }
 
 // Check judges every key of h. The verdict is false if any key is not
 // linearizable, else unknown if any key could not be decided in time (or
-// could not be decoded), else true. Details are a *Details. When out is
+// could not be decoded, or h itself is malformed), else true. Details are a *Details. When out is
 // not empty, out/linear/<key>.html visualizes each key that is not
 // linearizable, with the nemesis windows of h as annotations.
 //
@@ -134,6 +137,12 @@ func (c *Checker) Check(ctx context.Context, h harness.History, out string) harn
 	deadline := start.Add(c.opts.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
+	}
+	if err := h.Validate(); err != nil {
+		// Pairs would match invocations and completions wrongly, and a
+		// verdict on a misread history is worth nothing either way.
+		d := &Details{Error: fmt.Sprintf("malformed history: %v", err)}
+		return harness.Result{Valid: harness.ValidUnknown, Summary: []string{"linearizable: unknown, " + d.Error}, Details: d}
 	}
 	keys, dropped := partition(h, c.model.Decode)
 	results := make([]KeyResult, len(keys))

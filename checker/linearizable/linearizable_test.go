@@ -200,6 +200,19 @@ func TestNoArtifactsWithoutOut(t *testing.T) {
 	}
 }
 
+// TestMalformedHistory: a history whose invocations and completions do
+// not pair up is not judged at all.
+func TestMalformedHistory(t *testing.T) {
+	h := harness.History{
+		{Index: 0, Process: 0, Type: harness.Invoke, F: register.Write, Key: "r0", Value: harness.MustValue(1)},
+		{Index: 1, Process: 0, Type: harness.Invoke, F: register.Read, Key: "r0"},
+		{Index: 2, Process: 0, Type: harness.OK, F: register.Read, Key: "r0", Value: harness.MustValue(5)},
+	}
+	res := newChecker(t, linearizable.Options{}).Check(context.Background(), h, t.TempDir())
+	require.Equal(t, harness.ValidUnknown, res.Valid)
+	require.Contains(t, res.Summary[0], "malformed history: op 1: process 0 invoked while another op is in flight")
+}
+
 func TestNewRejectsBadConfig(t *testing.T) {
 	good := register.Model()
 	for name, tc := range map[string]struct {

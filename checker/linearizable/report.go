@@ -33,6 +33,8 @@ type Details struct {
 	// ArtifactErrors lists visualizations that could not be written. They
 	// do not change the verdict.
 	ArtifactErrors []string `json:"artifact_errors,omitempty"`
+	// Error says why nothing was checked: the history is malformed.
+	Error string `json:"error,omitempty"`
 	// TookSeconds is the wall time of the whole check.
 	TookSeconds float64 `json:"took_seconds"`
 }

@@ -57,7 +57,7 @@ func (o GeneratorOptions) withDefaults() (GeneratorOptions, error) {
 // key has received OpsPerKey invocations it is retired and the group moves
 // on to a fresh key. Keys are named r0, r1, ... in the order they are
 // opened. With concurrency C there are ceil(C / ProcessesPerKey) keys in
-// flight at once.
+// flight at once: with the default of two per key, max(1, C/2) rounded up.
 //
 // A process joins the first group with room when it first asks for an op;
 // it leaves its group when one of its ops completes with info, since the
@@ -65,10 +65,11 @@ func (o GeneratorOptions) withDefaults() (GeneratorOptions, error) {
 // joins the group with room, normally the one just left.
 //
 // Each op is a read (1/2), a write of a value in 0..4 (1/4) or a cas from
-// old to new, both in 0..4 (1/4): reads are the cheapest op to check and
-// the one that catches staleness, while cas forces a total order among
-// writers. Values: a write carries its int, a cas the pair [old, new]; a
-// read carries none, and its completion the int read or null.
+// old to new, both in 0..4 (1/4). Reads get the largest share because only
+// reads observe the register: a stale read or a lost write shows nowhere
+// else. Cas both observes and writes, and ties writers into one order.
+// Values: a write carries its int, a cas the pair [old, new]; a read
+// carries none, and its completion the int read or null.
 //
 // The ops drawn are a function of the seed of the rand the runner passes and
 // of the order of calls to Next and Observe. A Generator is not safe for
