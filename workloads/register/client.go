@@ -41,8 +41,9 @@ type Client struct {
 }
 
 // NewClient returns a client that performs ops through cli and records node
-// (the node it is pinned to, or a list of them) on every completion. It
-// takes ownership of cli: Close closes it.
+// (the node it is pinned to, or a list of them) on every completion. On
+// success it takes ownership of cli: Close closes it. It fails only on a
+// nil cli or a negative timeout, and then leaves cli to the caller.
 func NewClient(cli *clientv3.Client, node string, opts ClientOptions) (*Client, error) {
 	if cli == nil {
 		return nil, errors.New("register client: nil clientv3 client")
