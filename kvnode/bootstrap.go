@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -122,18 +121,11 @@ func (s *Server) bootstrapJoin(members []membership.Member) (*bootPlan, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
 	defer cancel()
-	view, err := discoverCluster(ctx, s.lg, peerURLs)
+	view, self, err := discoverSelf(ctx, s.lg, peerURLs, s.cfg.InitialAdvertisePeerURLs)
 	if err != nil {
 		return nil, fmt.Errorf("join existing cluster: %w", err)
 	}
-	self := slices.IndexFunc(view.Members, func(m membership.Member) bool {
-		return m.HasPeerURLs(s.cfg.InitialAdvertisePeerURLs)
-	})
-	if self < 0 {
-		return nil, fmt.Errorf("join existing cluster: no member has the peer URLs %v; add it with MemberAdd first",
-			s.cfg.InitialAdvertisePeerURLs)
-	}
-	s.memberID, s.clusterID = view.Members[self].ID, view.ClusterID
+	s.memberID, s.clusterID = self.ID, view.ClusterID
 	disk, err := createDiskStorage(s.lg, s.cfg.DataDir, walMetadata{MemberID: s.memberID, ClusterID: s.clusterID})
 	if err != nil {
 		return nil, err
@@ -167,3 +159,15 @@ func (s *Server) startRaft(plan *bootPlan) {
 		s.node = raft.StartNode(c, plan.peers)
 	}
 }
+
+// raftLogger adapts a zap logger to raft.Logger, which names its warning
+// level Warning where zap says Warn.
+type raftLogger struct {
+	*zap.SugaredLogger
+}
+
+// Warning logs at warn level.
+func (l raftLogger) Warning(args ...any) { l.Warn(args...) }
+
+// Warningf logs at warn level.
+func (l raftLogger) Warningf(format string, args ...any) { l.Warnf(format, args...) }

@@ -6,18 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/faultline/faultline/kvnode/membership"
 )
 
-// discoverCluster asks running members, through their peer URLs, for the
-// cluster ID and membership, trying each URL in turn until one answers or
-// ctx ends.
-func discoverCluster(ctx context.Context, lg *zap.Logger, peerURLs []string) (*clusterView, error) {
+// discoverSelf asks running members, through their peer URLs, for the
+// cluster ID and membership, until one of them lists a member whose peer URLs
+// are selfPeerURLs, or ctx ends. A member that answers without it may simply
+// not have applied the MemberAdd yet, so the search goes on.
+func discoverSelf(ctx context.Context, lg *zap.Logger, peerURLs, selfPeerURLs []string) (*clusterView, membership.Member, error) {
 	if len(peerURLs) == 0 {
-		return nil, errors.New("no other member to ask")
+		return nil, membership.Member{}, errors.New("no other member to ask")
 	}
 	client := &http.Client{Timeout: 2 * time.Second}
 	var lastErr error
@@ -25,14 +29,18 @@ func discoverCluster(ctx context.Context, lg *zap.Logger, peerURLs []string) (*c
 		for _, u := range peerURLs {
 			view, err := fetchClusterView(ctx, client, u)
 			if err == nil {
-				return view, nil
+				i := slices.IndexFunc(view.Members, func(m membership.Member) bool { return m.HasPeerURLs(selfPeerURLs) })
+				if i >= 0 {
+					return view, view.Members[i], nil
+				}
+				err = fmt.Errorf("%s knows no member with the peer URLs %v; add it with MemberAdd first", u, selfPeerURLs)
 			}
 			lastErr = err
-			lg.Info("membership not available yet", zap.String("peer", u), zap.Error(err))
+			lg.Info("this member is not known to the cluster yet", zap.String("peer", u), zap.Error(err))
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("no member answered: %w", lastErr)
+			return nil, membership.Member{}, fmt.Errorf("gave up after %v: %w", joinTimeout, lastErr)
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
