@@ -1,0 +1,261 @@
+package main
+
+// End-to-end tests: the real faultline binary against real etcd clusters in
+// real containers with real iptables rules. They need a Docker engine and
+// fail, never skip, without one. `make test` builds the images first; the
+// binary builds whatever is still missing.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/results"
+	"github.com/faultline/faultline/targets/docker"
+)
+
+var faultlineBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "faultline-e2e")
+	if err != nil {
+		panic(err)
+	}
+	faultlineBin = filepath.Join(dir, "faultline")
+	build := exec.Command("go", "build", "-o", faultlineBin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		panic("build faultline: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is one finished faultline invocation.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func faultline(t *testing.T, timeout time.Duration, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, faultlineBin, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		t.Fatalf("run faultline %v: %v", args, err)
+	}
+	r := result{code: cmd.ProcessState.ExitCode(), stdout: out.String(), stderr: errOut.String()}
+	t.Logf("faultline %v: exit %d\n%s", args, r.code, r.stdout)
+	return r
+}
+
+func dockerClient(t *testing.T) *client.Client {
+	t.Helper()
+	cli, err := docker.Connect(context.Background())
+	require.NoError(t, err, "the end-to-end tests need a Docker engine")
+	t.Cleanup(func() { cli.Close() })
+	return cli
+}
+
+// owned lists the containers and networks labelled with a harness pid.
+func owned(t *testing.T, cli *client.Client, pid int) (containers, networks int) {
+	t.Helper()
+	f := filters.NewArgs(filters.Arg("label", docker.LabelPID+"="+strconv.Itoa(pid)))
+	cs, err := cli.ContainerList(context.Background(), container.ListOptions{All: true, Filters: f})
+	require.NoError(t, err)
+	ns, err := cli.NetworkList(context.Background(), network.ListOptions{Filters: f})
+	require.NoError(t, err)
+	return len(cs), len(ns)
+}
+
+func readResults(t *testing.T, dir string) harness.RawResults {
+	t.Helper()
+	var rs harness.RawResults
+	require.NoError(t, (&results.Run{Dir: dir}).ReadJSON(results.ResultsFile, &rs))
+	return rs
+}
+
+func latest(t *testing.T, store string) string {
+	t.Helper()
+	dir, err := filepath.EvalSymlinks(filepath.Join(store, "latest"))
+	require.NoError(t, err)
+	return dir
+}
+
+func TestBadInputStartsNothing(t *testing.T) {
+	cli := dockerClient(t)
+	before, _ := countAll(t, cli)
+	cases := map[string][]string{
+		"target":      {"--target", "zookeeper"},
+		"workload":    {"--workload", "queue"},
+		"nemesis":     {"--nemesis", "partition,flood"},
+		"partition":   {"--partition", "sideways"},
+		"nodes":       {"--nodes", "0"},
+		"concurrency": {"--concurrency", "many"},
+	}
+	for flag, args := range cases {
+		r := faultline(t, time.Minute, append([]string{"test", "--store", t.TempDir()}, args...)...)
+		assert.Equal(t, harness.ExitBadInput, r.code, flag)
+		assert.Contains(t, r.stderr, "--"+flag, "the message must name the flag")
+	}
+	for layout, want := range map[string]string{"n1,n2|n3,n9": "n9", "n1,n2|n2,n3": "twice"} {
+		r := faultline(t, time.Minute, "test", "--nodes", "3", "--partition", layout, "--store", t.TempDir())
+		assert.Equal(t, harness.ExitBadInput, r.code, layout)
+		assert.Contains(t, r.stderr, want)
+	}
+	r := faultline(t, time.Minute, "check", filepath.Join(t.TempDir(), "missing"))
+	assert.Equal(t, harness.ExitBadInput, r.code)
+	after, _ := countAll(t, cli)
+	assert.Equal(t, before, after, "bad input must start no container")
+}
+
+func countAll(t *testing.T, cli *client.Client) (int, error) {
+	f := filters.NewArgs(filters.Arg("label", docker.LabelRun))
+	cs, err := cli.ContainerList(context.Background(), container.ListOptions{All: true, Filters: f})
+	require.NoError(t, err)
+	return len(cs), nil
+}
+
+// TestRegisterOnEtcdUnderFaultsIsValid runs the default test, shortened:
+// real etcd under partitions and kills must come out valid, and re-checking
+// the stored run must give the same verdict.
+func TestRegisterOnEtcdUnderFaultsIsValid(t *testing.T) {
+	cli := dockerClient(t)
+	store := t.TempDir()
+	// Seed 7 draws a schedule with both a partition and a kill.
+	r := faultline(t, 5*time.Minute, "test", "--nodes", "3", "--time-limit", "24", "--nemesis", "partition,kill",
+		"--nemesis-interval", "4", "--seed", "7", "--store", store)
+	require.Equal(t, 0, r.code, "a correct store under faults must be valid:\n%s", r.stderr)
+	dir := latest(t, store)
+	rs := readResults(t, dir)
+	assert.Equal(t, harness.ValidTrue, rs.Valid)
+
+	h, err := harness.ReadJSONLFile(filepath.Join(dir, results.HistoryFile))
+	require.NoError(t, err)
+	require.NoError(t, h.Validate())
+	faults := map[string]int{}
+	ok := 0
+	for _, op := range h {
+		if !op.IsClient() && op.Type == harness.OK {
+			faults[op.F]++
+		}
+		if op.IsClient() && op.Type == harness.OK {
+			ok++
+		}
+	}
+	assert.Positive(t, faults["start-partition"], "the schedule must partition: %v", faults)
+	assert.Positive(t, faults["kill"], "the schedule must kill: %v", faults)
+	assert.Equal(t, 1, faults["heal"])
+	assert.Greater(t, ok, 1000, "clients must get plenty done")
+
+	for _, n := range []string{"n1", "n2", "n3"} {
+		assert.FileExists(t, filepath.Join(dir, results.NodesDir, n, "etcd.log"))
+	}
+	var spec harness.Spec
+	require.NoError(t, (&results.Run{Dir: dir}).ReadJSON(results.TestFile, &spec))
+	assert.Equal(t, int64(7), spec.Seed)
+	assert.NotEmpty(t, spec.Schedule)
+
+	again := faultline(t, 5*time.Minute, "check", dir)
+	assert.Equal(t, 0, again.code, "re-checking a valid run must give valid")
+
+	cs, _ := countAll(t, cli)
+	assert.Zero(t, cs, "the run must leave no container behind")
+}
+
+// TestSerializableReadsAreCaught is the harness proving it can fail: reads
+// served locally by a node cut off from the majority are stale, and the
+// linearizability checker must say so.
+func TestSerializableReadsAreCaught(t *testing.T) {
+	store := t.TempDir()
+	r := faultline(t, 5*time.Minute, "test", "--nodes", "3", "--nemesis", "partition", "--partition", "one",
+		"--serializable", "--time-limit", "30", "--nemesis-interval", "5", "--store", store)
+	require.Equal(t, 1, r.code, "stale serializable reads must make the run invalid:\n%s", r.stderr)
+	dir := latest(t, store)
+	rs := readResults(t, dir)
+	assert.Equal(t, harness.ValidFalse, rs.Checkers["linearizable"].Valid)
+	pages, err := filepath.Glob(filepath.Join(dir, "linear", "*.html"))
+	require.NoError(t, err)
+	assert.NotEmpty(t, pages, "every non-linearizable key gets a visualization")
+
+	again := faultline(t, 5*time.Minute, "check", dir)
+	assert.Equal(t, 1, again.code, "re-checking an invalid run must give invalid")
+}
+
+// startAndWaitForContainers starts a long test and waits until its cluster
+// exists.
+func startAndWaitForContainers(t *testing.T, cli *client.Client, store string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(faultlineBin, "test", "--nodes", "3", "--time-limit", "120", "--store", store)
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	require.NoError(t, cmd.Start())
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if c, _ := owned(t, cli, cmd.Process.Pid); c == 3 {
+			time.Sleep(2 * time.Second)
+			return cmd
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	t.Fatalf("the test never created its 3 containers:\n%s", errOut.String())
+	return nil
+}
+
+func TestInterruptTearsDown(t *testing.T) {
+	cli := dockerClient(t)
+	cmd := startAndWaitForContainers(t, cli, t.TempDir())
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(90 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the harness did not exit within 90 s of SIGINT")
+	}
+	assert.Equal(t, harness.ExitHarness, cmd.ProcessState.ExitCode(), "an interrupted test is no verdict")
+	c, n := owned(t, cli, cmd.Process.Pid)
+	assert.Zero(t, c, "SIGINT must remove every container")
+	assert.Zero(t, n, "SIGINT must remove the network")
+}
+
+func TestNextRunSweepsAKilledHarness(t *testing.T) {
+	cli := dockerClient(t)
+	cmd := startAndWaitForContainers(t, cli, t.TempDir())
+	require.NoError(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+	c, _ := owned(t, cli, cmd.Process.Pid)
+	require.Equal(t, 3, c, "kill -9 leaves the containers behind")
+
+	r := faultline(t, 3*time.Minute, "test", "--nodes", "1", "--nemesis", "none", "--time-limit", "1", "--store", t.TempDir())
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "swept")
+	c, n := owned(t, cli, cmd.Process.Pid)
+	assert.Zero(t, c, "the next run must sweep the dead run's containers")
+	assert.Zero(t, n, "the next run must sweep the dead run's network")
+}
+
