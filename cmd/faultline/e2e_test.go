@@ -258,4 +258,3 @@ func TestNextRunSweepsAKilledHarness(t *testing.T) {
 	assert.Zero(t, c, "the next run must sweep the dead run's containers")
 	assert.Zero(t, n, "the next run must sweep the dead run's network")
 }
-

@@ -234,4 +234,3 @@ func cleanCommand(args []string) (int, error) {
 	fmt.Printf("removed %d containers and %d networks\n", len(report.Containers), len(report.Networks))
 	return 0, err
 }
-
