@@ -3,17 +3,19 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/faultline/faultline/checker"
 	"github.com/faultline/faultline/checker/linearizable"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/targets"
 	"github.com/faultline/faultline/targets/etcd"
+	"github.com/faultline/faultline/targets/kvnode"
 	"github.com/faultline/faultline/workloads/register"
 )
 
 // allTargets are the stores faultline can test, in --help order.
-var allTargets = []targets.Target{etcd.Target{}}
+var allTargets = []targets.Target{etcd.Target{}, kvnode.Target{}}
 
 // workloadNames are the --workload values, in --help order.
 var allWorkloads = []string{"register"}
@@ -28,9 +30,13 @@ func targetNames() []string {
 
 func workloadNames() []string { return allWorkloads }
 
-func targetByName(name string) targets.Target {
+// targetFor returns the spec's target, in its bug mode if one is given.
+func targetFor(spec harness.Spec) targets.Target {
+	if spec.Target == "kvnode" {
+		return kvnode.Target{Bug: spec.TargetBug}
+	}
 	for _, t := range allTargets {
-		if t.Name() == name {
+		if t.Name() == spec.Target {
 			return t
 		}
 	}
@@ -39,10 +45,16 @@ func targetByName(name string) targets.Target {
 
 // validateTargetBug checks --target-bug: only kvnode has bug modes.
 func validateTargetBug(target, bug string) error {
-	if bug == "" {
+	switch {
+	case bug == "":
+		return nil
+	case target == "kvnode":
+		if err := kvnode.ValidateBug(bug); err != nil {
+			return harness.BadFlag("target-bug", "%v", err)
+		}
 		return nil
 	}
-	return harness.BadFlag("target-bug", "target %s has no bug modes (only kvnode has: stale-read, early-ack, lost-restart), got %q", target, bug)
+	return harness.BadFlag("target-bug", "target %s has no bug modes (kvnode has: %s), got %q", target, strings.Join(kvnode.BugModes, ", "), bug)
 }
 
 // newWorkload builds the spec's workload.

@@ -67,7 +67,7 @@ func connectAndSweep(ctx context.Context) (*client.Client, error) {
 // runTest runs spec end to end: images, cluster, workload with the nemesis,
 // teardown, check. The cluster is torn down on every path out of it.
 func runTest(ctx context.Context, spec harness.Spec) (int, error) {
-	target := targetByName(spec.Target)
+	target := targetFor(spec)
 	workload, err := newWorkload(spec)
 	if err != nil {
 		return 0, err

@@ -1,0 +1,115 @@
+// Package kvnode is the target for faultline's own raft KV server (the
+// program in kvnode/cmd/kvnode): its image, built from this repository's
+// sources, and its command line, which mirrors etcd's flag names.
+package kvnode
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/targets"
+)
+
+// Raft timing of every kvnode, the same as etcd's target so that the two
+// stores are compared under equal settings.
+const (
+	// HeartbeatInterval is --heartbeat-interval.
+	HeartbeatInterval = 100 * time.Millisecond
+	// ElectionTimeout is --election-timeout.
+	ElectionTimeout = 1000 * time.Millisecond
+)
+
+// Ports and paths inside each node's container.
+const (
+	ClientPort   = 2379
+	PeerPort     = 2380
+	DataDir      = "/var/lib/kvnode"
+	LogFile      = "/var/log/kvnode.log"
+	ClusterToken = "faultline"
+)
+
+// Package is the Go package kvnode's binary is built from.
+const Package = "./kvnode/cmd/kvnode"
+
+// BugModes are the values --target-bug accepts for kvnode.
+var BugModes = []string{"stale-read", "early-ack", "lost-restart"}
+
+// Target is kvnode, optionally in a bug mode.
+type Target struct {
+	// Bug is passed as --bug; empty runs the correct node.
+	Bug string
+}
+
+var _ targets.Target = Target{}
+
+// ValidateBug reports whether bug is a kvnode bug mode (or empty).
+func ValidateBug(bug string) error {
+	if bug == "" || slices.Contains(BugModes, bug) {
+		return nil
+	}
+	return fmt.Errorf("unknown kvnode bug mode %q: want one of %s", bug, strings.Join(BugModes, ", "))
+}
+
+// Name is "kvnode".
+func (Target) Name() string { return "kvnode" }
+
+// ProcessName is "kvnode".
+func (Target) ProcessName() string { return "kvnode" }
+
+// LogPath is /var/log/kvnode.log.
+func (Target) LogPath() string { return LogFile }
+
+// ClientPort is 2379.
+func (Target) ClientPort() int { return ClientPort }
+
+// Image makes sure the kvnode image exists and returns its tag. The tag
+// hashes the base image, the kvnode sources and go.sum, so an unchanged
+// tree builds nothing.
+func (Target) Image(ctx context.Context, b targets.ImageBuilder) (string, error) {
+	root, err := targets.ModuleRoot()
+	if err != nil {
+		return "", fmt.Errorf("kvnode image: %w", err)
+	}
+	key, err := targets.HashTree(root, "kvnode", "go.mod", "go.sum")
+	if err != nil {
+		return "", fmt.Errorf("kvnode image: %w", err)
+	}
+	tag, err := b.BinaryImage(ctx, targets.BinarySpec{Name: "kvnode", Key: key, Build: targets.GoBuild(root, Package)})
+	if err != nil {
+		return "", fmt.Errorf("kvnode image: %w", err)
+	}
+	return tag, nil
+}
+
+// Command is kvnode's command line on node n of the cluster all.
+func (t Target) Command(n harness.Node, all []harness.Node, state targets.ClusterState) []string {
+	peers := make([]string, len(all))
+	for i, m := range all {
+		peers[i] = fmt.Sprintf("%s=%s", m.Name, peerURL(m))
+	}
+	cmd := []string{
+		"kvnode",
+		"--name", n.Name,
+		"--data-dir", DataDir,
+		"--listen-client-urls", fmt.Sprintf("http://0.0.0.0:%d", ClientPort),
+		"--advertise-client-urls", fmt.Sprintf("http://%s:%d", n.IP, ClientPort),
+		"--listen-peer-urls", fmt.Sprintf("http://0.0.0.0:%d", PeerPort),
+		"--initial-advertise-peer-urls", peerURL(n),
+		"--initial-cluster", strings.Join(peers, ","),
+		"--initial-cluster-state", state.String(),
+		"--initial-cluster-token", ClusterToken,
+		"--heartbeat-interval", strconv.FormatInt(HeartbeatInterval.Milliseconds(), 10),
+		"--election-timeout", strconv.FormatInt(ElectionTimeout.Milliseconds(), 10),
+	}
+	if t.Bug != "" {
+		cmd = append(cmd, "--bug", t.Bug)
+	}
+	return cmd
+}
+
+func peerURL(n harness.Node) string { return fmt.Sprintf("http://%s:%d", n.IP, PeerPort) }
