@@ -58,8 +58,9 @@ func connectAndSweep(ctx context.Context) (*client.Client, error) {
 		logf("swept %d containers and %d networks left by dead runs", len(report.Containers), len(report.Networks))
 	}
 	if err != nil {
-		cli.Close()
-		return nil, fmt.Errorf("sweep dead runs: %w", err)
+		// What a dead run left is no reason to refuse this one; the
+		// next sweep tries again.
+		logf("warning: sweeping dead runs: %v", err)
 	}
 	return cli, nil
 }
@@ -142,7 +143,8 @@ func runTest(ctx context.Context, spec harness.Spec) (int, error) {
 	h, runErr := harness.Run(ctx, harness.RunConfig{
 		Cluster: cluster, Concurrency: spec.Concurrency, Rate: spec.Rate,
 		TimeLimit: spec.TimeLimit, OpTimeout: spec.OpTimeout, Seed: spec.Seed,
-		Generator: workload.Generator(), OpenClient: clientOpener(spec),
+		Generator: workload.Generator(), OpenClient: clientOpener(spec, cluster.Nodes()),
+		Place:   placement(spec.ClientMode),
 		Nemesis: nem, Schedule: spec.Schedule, Recorder: rec,
 		Recover: func(ctx context.Context) error {
 			return cluster.WaitHealthy(ctx, spec.RecoverTimeout)

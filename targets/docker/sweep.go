@@ -119,7 +119,10 @@ func Sweep(ctx context.Context, cli client.APIClient, onlyDeadPIDs bool) (SweepR
 			name = strings.TrimPrefix(c.Names[0], "/")
 		}
 		err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
-		if err != nil && !cerrdefs.IsNotFound(err) {
+		if removedElsewhere(err) {
+			continue
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("remove container %s: %w", name, err))
 			continue
 		}
@@ -133,7 +136,11 @@ func Sweep(ctx context.Context, cli client.APIClient, onlyDeadPIDs bool) (SweepR
 		if !sweepable(n.Labels) {
 			continue
 		}
-		if err := cli.NetworkRemove(ctx, n.ID); err != nil && !cerrdefs.IsNotFound(err) {
+		err := cli.NetworkRemove(ctx, n.ID)
+		if removedElsewhere(err) {
+			continue
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
 			continue
 		}
@@ -143,4 +150,14 @@ func Sweep(ctx context.Context, cli client.APIClient, onlyDeadPIDs bool) (SweepR
 		return report, fmt.Errorf("sweep: %w", err)
 	}
 	return report, nil
+}
+
+// removedElsewhere reports whether a removal failed only because another
+// process (a concurrent run's sweep, or the owner's own teardown) is
+// removing the same resource or already has: the engine answers not-found,
+// or a conflict such as "removal already in progress" or, for a network,
+// "has active endpoints" while that process still removes its containers.
+// Sweeps run concurrently by design, so this is no failure.
+func removedElsewhere(err error) bool {
+	return err != nil && (cerrdefs.IsNotFound(err) || cerrdefs.IsConflict(err))
 }

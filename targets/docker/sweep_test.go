@@ -96,9 +96,9 @@ func TestSweep(t *testing.T) {
 	report, err := Sweep(ctx, cli, true)
 	require.NoError(t, err)
 	t.Logf("swept %+v", report)
-	require.Contains(t, report.Containers, deadName)
+	// Other test binaries and runs may sweep concurrently and remove the
+	// dead run's resources first, so judge the state, not the report.
 	require.NotContains(t, report.Containers, liveName)
-	require.Contains(t, report.Networks, netName)
 
 	_, err = cli.ContainerInspect(ctx, deadName)
 	require.Error(t, err, "the dead run's container is gone")
