@@ -4,7 +4,7 @@ BIN     := bin/faultline
 # Flags of the default test; override with `make jepsen JEPSEN_FLAGS="..."`.
 JEPSEN_FLAGS ?= --target etcd --nodes 5 --workload register --nemesis partition,kill --time-limit 60
 
-.PHONY: all build deps images jepsen test unit e2e clean
+.PHONY: all build deps images jepsen test clean
 
 all: build
 
@@ -35,10 +35,6 @@ test: images
 	gofmt -l . | tee /dev/stderr | (! read)
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -p 1 -timeout 80m ./...
-
-# unit runs only the tests that need no Docker.
-unit:
-	$(GO) test -race -count=1 -short ./...
 
 clean:
 	-./$(BIN) clean
