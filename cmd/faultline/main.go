@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"github.com/faultline/faultline/harness"
 )
@@ -39,15 +40,23 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
-// run dispatches a subcommand and returns the process exit code.
-func run(args []string) int {
+// run dispatches a subcommand and returns the process exit code. A panic
+// is a harness failure: the command's deferred teardown has already run by
+// the time it reaches the recover here, and the exit code is 255, never
+// Go's 2, which would read as "unknown".
+func run(args []string) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(os.Stderr, "faultline: harness failure: panic: %v\n%s", p, debug.Stack())
+			code = harness.ExitHarness
+		}
+	}()
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)
 		return harness.ExitBadInput
 	}
 	cmd, rest := args[0], args[1:]
 	var err error
-	code := 0
 	switch cmd {
 	case "test":
 		code, err = testCommand(rest)
