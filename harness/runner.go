@@ -16,7 +16,7 @@ type RunConfig struct {
 	// Cluster is the cluster under test.
 	Cluster Cluster
 	// Concurrency is the number of client threads. Thread i is pinned to
-	// node i mod N.
+	// node i mod N, unless Place says otherwise.
 	Concurrency int
 	// Rate is the target number of invocations per second over all
 	// threads; 0 means as fast as the clients go.
@@ -31,6 +31,11 @@ type RunConfig struct {
 	Generator Generator
 	// OpenClient opens the client of one thread, pinned to node.
 	OpenClient func(ctx context.Context, node Node) (Client, error)
+	// Place chooses the node thread i opens its client against, and whose
+	// name its ops carry in op.Node. It may return a node outside the
+	// cluster, such as Node{Name: FailoverNode}, which OpenClient must
+	// understand. Nil pins thread i to node i mod N.
+	Place func(thread int, nodes []Node) Node
 	// Nemesis performs Schedule. Nil means no faults.
 	Nemesis Nemesis
 	// Schedule is the fault schedule, in time order.
@@ -74,7 +79,7 @@ func Run(ctx context.Context, cfg RunConfig) (History, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := worker{cfg: &cfg, gen: gen, node: nodes[i%len(nodes)], process: Process(i), stagger: rand.New(rand.NewSource(cfg.Seed + int64(i) + 1))}
+			w := worker{cfg: &cfg, gen: gen, node: cfg.place(i, nodes), process: Process(i), stagger: rand.New(rand.NewSource(cfg.Seed + int64(i) + 1))}
 			defer func() {
 				// A panic in a client must not skip the teardown that
 				// main defers: turn it into a harness error.
@@ -96,6 +101,18 @@ func Run(ctx context.Context, cfg RunConfig) (History, error) {
 		err = errors.Join(err, ferr)
 	}
 	return cfg.Recorder.History(), err
+}
+
+// FailoverNode is the node name of a client given every endpoint, as
+// op.Node records it: such a client belongs to no side of a partition.
+const FailoverNode = "all"
+
+// place returns thread i's node.
+func (cfg *RunConfig) place(i int, nodes []Node) Node {
+	if cfg.Place != nil {
+		return cfg.Place(i, nodes)
+	}
+	return nodes[i%len(nodes)]
 }
 
 func (cfg *RunConfig) validate() error {

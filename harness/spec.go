@@ -44,6 +44,17 @@ type Spec struct {
 	// Serializable makes reads serializable (local) instead of
 	// linearizable.
 	Serializable bool `json:"serializable"`
+	// ClientMode is how clients reach the cluster: pinned (each thread to
+	// one node), failover (every thread given every endpoint) or mixed
+	// (alternate threads). Empty means pinned.
+	ClientMode string `json:"client_mode,omitempty"`
+	// AvailabilityGrace is how long after a fault is in force a minority
+	// may still answer a linearizable op; zero means the availability
+	// checker's default (one election timeout plus OpTimeout).
+	AvailabilityGrace time.Duration `json:"availability_grace,omitempty"`
+	// MajorityGapBound is the longest a majority may go without accepting
+	// a write; zero means the availability checker's default.
+	MajorityGapBound time.Duration `json:"majority_gap_bound,omitempty"`
 	// CheckTimeout bounds the linearizability check.
 	CheckTimeout time.Duration `json:"check_timeout"`
 	// RecoverTimeout bounds the wait for health after the final heal.

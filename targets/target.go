@@ -10,6 +10,7 @@ package targets
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/faultline/faultline/harness"
 )
@@ -52,6 +53,28 @@ type Target interface {
 	ClientPort() int
 	// Command is the DB process's argv on node n of the cluster all.
 	Command(n harness.Node, all []harness.Node, state ClusterState) []string
+}
+
+// RaftTimer is a target that reports its raft timing. It is optional, in
+// the way of hashicorp/raft's small interfaces: the availability checker
+// reads the election timeout to set its default grace period, and a target
+// that does not implement it is assumed to use DefaultElectionTimeout.
+type RaftTimer interface {
+	// ElectionTimeout is how long a follower waits without hearing from
+	// a leader before it campaigns.
+	ElectionTimeout() time.Duration
+}
+
+// DefaultElectionTimeout is the election timeout assumed of a target that
+// is no RaftTimer: etcd's own default.
+const DefaultElectionTimeout = time.Second
+
+// ElectionTimeoutOf returns t's election timeout, or DefaultElectionTimeout.
+func ElectionTimeoutOf(t Target) time.Duration {
+	if rt, ok := t.(RaftTimer); ok {
+		return rt.ElectionTimeout()
+	}
+	return DefaultElectionTimeout
 }
 
 // ImageBuilder builds the images of targets. Every target image is the

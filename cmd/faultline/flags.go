@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/faultline/faultline/checker/availability"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/nemesis"
 )
@@ -17,10 +18,10 @@ import (
 // testFlags are the raw flags of 'faultline test', before validation.
 type testFlags struct {
 	target, targetBug, workload, nemesis, partition, concurrency string
-	killTargets, name, store                                     string
+	killTargets, name, store, clientMode                         string
 	nodes, killCount                                             int
 	timeLimit, rate, interval, opTimeout, checkTimeout           float64
-	recoverTimeout                                               float64
+	recoverTimeout, availabilityGrace, majorityGapBound          float64
 	seed                                                         int64
 	serializable                                                 bool
 }
@@ -42,6 +43,9 @@ func (f *testFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.checkTimeout, "check-timeout", 120, "seconds the linearizability check may take before it answers unknown")
 	fs.Float64Var(&f.recoverTimeout, "recover-timeout", 60, "seconds to wait for the cluster to recover after the final heal")
 	fs.Int64Var(&f.seed, "seed", 0, "seed for ops, stagger and faults; 0 draws one from the clock (it is recorded in test.json)")
+	fs.StringVar(&f.clientMode, "client-mode", modePinned, "how clients reach the cluster: "+strings.Join(clientModes, ", ")+" (pinned: thread i to node i mod N; failover: every endpoint; mixed: alternate threads)")
+	fs.Float64Var(&f.availabilityGrace, "availability-grace", 0, "seconds after a fault is in force that a minority may still answer a linearizable op; 0 = one election timeout + --op-timeout")
+	fs.Float64Var(&f.majorityGapBound, "majority-gap-bound", availability.DefaultMajorityGapBound.Seconds(), "longest time in seconds a majority may accept no write while its clients wait")
 	fs.BoolVar(&f.serializable, "serializable", false, "serializable (local, possibly stale) reads instead of linearizable ones")
 	fs.StringVar(&f.name, "name", "", "test name, the store sub-directory (default TARGET-WORKLOAD)")
 	fs.StringVar(&f.store, "store", "store", "run store directory")
@@ -85,7 +89,8 @@ func (f *testFlags) spec() (harness.Spec, error) {
 		TimeLimit: seconds(f.timeLimit), Rate: f.rate, NemesisInterval: seconds(f.interval),
 		OpTimeout: seconds(f.opTimeout), CheckTimeout: seconds(f.checkTimeout),
 		RecoverTimeout: seconds(f.recoverTimeout), Seed: f.seed, Serializable: f.serializable,
-		Store: f.store, Name: f.name,
+		Store: f.store, Name: f.name, ClientMode: f.clientMode,
+		AvailabilityGrace: seconds(f.availabilityGrace), MajorityGapBound: seconds(f.majorityGapBound),
 	}
 	if !slices.Contains(targetNames(), f.target) {
 		return s, harness.BadFlag("target", "unknown target %q: want one of %s", f.target, strings.Join(targetNames(), ", "))
@@ -117,6 +122,15 @@ func (f *testFlags) spec() (harness.Spec, error) {
 	}
 	if f.recoverTimeout <= 0 {
 		return s, harness.BadFlag("recover-timeout", "must be a positive number of seconds, got %v", f.recoverTimeout)
+	}
+	if err := validateClientMode(f.clientMode); err != nil {
+		return s, err
+	}
+	if f.availabilityGrace < 0 {
+		return s, harness.BadFlag("availability-grace", "must be 0 (the default) or a positive number of seconds, got %v", f.availabilityGrace)
+	}
+	if f.majorityGapBound <= 0 {
+		return s, harness.BadFlag("majority-gap-bound", "must be a positive number of seconds, got %v", f.majorityGapBound)
 	}
 	if err := validateTargetBug(f.target, f.targetBug); err != nil {
 		return s, err

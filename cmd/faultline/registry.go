@@ -73,14 +73,27 @@ func checkersFor(spec harness.Spec) ([]harness.Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(w.Checkers(), checker.Stats{}), nil
+	checkers := append(w.Checkers(), checker.Stats{})
+	avail, ok, err := availabilityChecker(spec)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		checkers = append(checkers, avail)
+	}
+	return checkers, nil
 }
 
 // clientOpener returns the runner's OpenClient for spec: one clientv3
-// client per thread, pinned to its node.
-func clientOpener(spec harness.Spec) func(ctx context.Context, n harness.Node) (harness.Client, error) {
+// client per thread, pinned to its node, or given every node of all when
+// the node is harness.FailoverNode.
+func clientOpener(spec harness.Spec, all []harness.Node) func(ctx context.Context, n harness.Node) (harness.Client, error) {
 	return func(ctx context.Context, n harness.Node) (harness.Client, error) {
-		cli, err := targets.OpenClient(ctx, []string{n.Endpoint}, targets.ClientOpts{})
+		endpoints, err := endpointsOf(n, all)
+		if err != nil {
+			return nil, err
+		}
+		cli, err := targets.OpenClient(ctx, endpoints, targets.ClientOpts{})
 		if err != nil {
 			return nil, err
 		}

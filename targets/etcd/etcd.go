@@ -46,7 +46,10 @@ const ServerPackage = "go.etcd.io/etcd/server/v3"
 // Target is etcd. Its zero value is ready to use.
 type Target struct{}
 
-var _ targets.Target = Target{}
+var (
+	_ targets.Target    = Target{}
+	_ targets.RaftTimer = Target{}
+)
 
 // Name is "etcd".
 func (Target) Name() string { return "etcd" }
@@ -59,6 +62,9 @@ func (Target) LogPath() string { return LogFile }
 
 // ClientPort is 2379.
 func (Target) ClientPort() int { return ClientPort }
+
+// ElectionTimeout is ElectionTimeout; it makes Target a targets.RaftTimer.
+func (Target) ElectionTimeout() time.Duration { return ElectionTimeout }
 
 // Image makes sure the etcd image exists and returns its tag. The tag
 // hashes the base image and etcd's go.sum line (version and source hash),

@@ -1,0 +1,145 @@
+// Package availability judges whether a cluster was available where a CP
+// store must be and unavailable where it must not be. For every fault window
+// of a history (a partition, a kill) it places each client on the side of
+// the node it is pinned to, measures each side (ok rate, the election gap,
+// ok ops on a minority, the recovery of each cut-off node after the heal),
+// and checks two rules:
+//
+//   - the minority rule: no linearizable op invoked on a side without a
+//     majority, a grace period after the fault was in force, completes ok
+//     while the fault lasts;
+//   - the majority rule: a side with a majority never goes longer than a
+//     bound without accepting a write while its clients are waiting.
+//
+// The checker is pure: a history and a Config in, a verdict and figures
+// out. It knows the nemesis only through the values the nemesis records:
+// the groups a partition produced and the nodes a kill hit.
+package availability
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/faultline/faultline/harness"
+)
+
+// DefaultWrites are the fs that change state in the register workload.
+var DefaultWrites = []string{"write", "cas"}
+
+// DefaultFailoverNode is the op.Node of a client given every endpoint; it
+// matches harness.FailoverNode.
+const DefaultFailoverNode = harness.FailoverNode
+
+// DefaultMajorityGapBound is the longest a majority may go without
+// accepting a write while its clients wait. etcd with a 1 s election
+// timeout was measured here (5 nodes, minority-leader, 2 shared cores)
+// electing and serving within 1.3 to 3.3 s of the cut, the gap being
+// election (1 to 2 s, randomized) plus the op timeout of writes already
+// stuck on the old leader. The bound leaves three times that for a loaded
+// machine; a majority that is really stuck stays stuck for the rest of the
+// window, far past it.
+const DefaultMajorityGapBound = 10 * time.Second
+
+// DefaultOutageThreshold is the shortest span without an accepted write
+// (while clients wait) that counts against the run's write availability.
+// Shorter spans are ordinary latency between two writes.
+const DefaultOutageThreshold = time.Second
+
+// DefaultGrace is the grace period the CLI uses: one election timeout (a
+// leader cut off from its quorum may take that long to step down) plus one
+// op timeout (an op invoked just before that may still be answered).
+func DefaultGrace(electionTimeout, opTimeout time.Duration) time.Duration {
+	return electionTimeout + opTimeout
+}
+
+// Config parameterizes the checker. Every duration must be positive.
+type Config struct {
+	// Nodes names every node of the cluster (n1..nN). Majorities are
+	// counted against len(Nodes), and a client whose op.Node is not one of
+	// them is counted apart, as a failover client.
+	Nodes []string
+	// Writes are the fs that change state. Every other client f is a read.
+	// Empty means DefaultWrites.
+	Writes []string
+	// Serializable says reads were served locally, without a quorum. Such
+	// reads are legal on a minority: the minority rule exempts them, and
+	// the figures count them apart as "minority ok reads (serializable)".
+	Serializable bool
+	// ElectionTimeout is the target's raft election timeout; it is reported
+	// beside the figures it explains.
+	ElectionTimeout time.Duration
+	// Grace is how long after a fault is in force a minority may still
+	// answer a linearizable op ok. Ops invoked later than that and answered
+	// ok before the fault ends break the minority rule.
+	Grace time.Duration
+	// MajorityGapBound is the longest a majority side may go without
+	// accepting a write while its clients are waiting; longer breaks the
+	// majority rule.
+	MajorityGapBound time.Duration
+	// OutageThreshold is the shortest write gap, anywhere in the run, that
+	// counts as an outage in the run's write availability. Zero means
+	// DefaultOutageThreshold.
+	OutageThreshold time.Duration
+	// FailoverNode is the op.Node that marks a failover client. Empty means
+	// DefaultFailoverNode.
+	FailoverNode string
+}
+
+// validate says precisely what is wrong with c.
+func (c Config) validate() error {
+	switch {
+	case len(c.Nodes) == 0:
+		return errors.New("availability: no nodes: the checker needs the cluster's node names")
+	case c.ElectionTimeout <= 0:
+		return fmt.Errorf("availability: election timeout must be positive, got %v", c.ElectionTimeout)
+	case c.Grace <= 0:
+		return fmt.Errorf("availability: grace must be positive, got %v", c.Grace)
+	case c.MajorityGapBound <= 0:
+		return fmt.Errorf("availability: majority gap bound must be positive, got %v", c.MajorityGapBound)
+	case c.OutageThreshold < 0:
+		return fmt.Errorf("availability: outage threshold must not be negative, got %v", c.OutageThreshold)
+	}
+	seen := map[string]bool{}
+	for _, n := range c.Nodes {
+		if n == "" || seen[n] {
+			return fmt.Errorf("availability: node names must be distinct and non-empty, got %v", c.Nodes)
+		}
+		seen[n] = true
+	}
+	if seen[c.failoverNode()] {
+		return fmt.Errorf("availability: failover label %q is also a node name", c.failoverNode())
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if len(c.Writes) == 0 {
+		c.Writes = DefaultWrites
+	}
+	if c.OutageThreshold == 0 {
+		c.OutageThreshold = DefaultOutageThreshold
+	}
+	if c.FailoverNode == "" {
+		c.FailoverNode = DefaultFailoverNode
+	}
+	return c
+}
+
+func (c Config) failoverNode() string {
+	if c.FailoverNode == "" {
+		return DefaultFailoverNode
+	}
+	return c.FailoverNode
+}
+
+// isWrite reports whether f changes state.
+func (c Config) isWrite(f string) bool { return slices.Contains(c.Writes, f) }
+
+// linearizable reports whether an op of f must be refused by a side without
+// a quorum: every write, and reads unless they are serializable.
+func (c Config) linearizable(f string) bool { return c.isWrite(f) || !c.Serializable }
+
+// majority is the smallest number of nodes that is a quorum.
+func (c Config) majority() int { return len(c.Nodes)/2 + 1 }
