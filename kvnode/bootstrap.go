@@ -36,6 +36,10 @@ type bootPlan struct {
 //   - existing cluster: the node asks a running member for the membership,
 //     finds itself by its peer URLs, and starts empty; the leader then sends
 //     it the log or a snapshot.
+//
+// Under BugLostRestart the WAL was just discarded, and the recorded identity
+// (memberIdentity), not --initial-cluster-state, chooses between the last
+// two.
 func (s *Server) bootstrap() (*bootPlan, error) {
 	s.memStorage = raft.NewMemoryStorage()
 	s.state = newReplicatedState()
@@ -48,10 +52,35 @@ func (s *Server) bootstrap() (*bootPlan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse --initial-cluster: %w", err)
 	}
-	if s.cfg.InitialClusterState == ClusterStateNew {
+	founder, err := s.founder()
+	if err != nil {
+		return nil, err
+	}
+	if founder {
 		return s.bootstrapNew(members)
 	}
 	return s.bootstrapJoin(members)
+}
+
+// founder reports whether a member without a WAL bootstraps the initial
+// cluster (true) or joins a running one. --initial-cluster-state decides,
+// except under BugLostRestart: a member that lost its WAL re-enters the
+// cluster the way its recorded identity says it first did (see
+// memberIdentity), whatever the restart's flags say.
+func (s *Server) founder() (bool, error) {
+	fromFlags := s.cfg.InitialClusterState == ClusterStateNew
+	if s.cfg.Bug != BugLostRestart {
+		return fromFlags, nil
+	}
+	id, found, err := readIdentity(s.cfg.DataDir)
+	if err != nil || !found {
+		return fromFlags, err
+	}
+	if id.Founder != fromFlags {
+		s.lg.Warn("KVNODE BUG lost-restart: re-entering the cluster as the member first did, not as the flags say",
+			zap.Bool("founder", id.Founder), zap.String("initial-cluster-state", s.cfg.InitialClusterState))
+	}
+	return id.Founder, nil
 }
 
 func (s *Server) recover() (*bootPlan, error) {
@@ -109,6 +138,9 @@ func (s *Server) bootstrapNew(members []membership.Member) (*bootPlan, error) {
 		return nil, err
 	}
 	s.disk = disk
+	if err := writeIdentity(s.cfg.DataDir, memberIdentity{MemberID: s.memberID, ClusterID: s.clusterID, Founder: true}); err != nil {
+		return nil, err
+	}
 	return plan, nil
 }
 
@@ -131,6 +163,9 @@ func (s *Server) bootstrapJoin(members []membership.Member) (*bootPlan, error) {
 		return nil, err
 	}
 	s.disk = disk
+	if err := writeIdentity(s.cfg.DataDir, memberIdentity{MemberID: s.memberID, ClusterID: s.clusterID}); err != nil {
+		return nil, err
+	}
 	s.lg.Info("joining existing cluster", zap.String("member-id", fmt.Sprintf("%x", s.memberID)))
 	return &bootPlan{restart: true, knownMembers: view.Members}, nil
 }

@@ -23,8 +23,12 @@ const (
 	// later lost look successful.
 	BugEarlyAck BugMode = "early-ack"
 	// BugLostRestart discards the WAL and snapshots when the node starts, but
-	// keeps its member ID: the node forgets writes it acknowledged and votes
-	// it cast, and rejoins as if it had never run.
+	// keeps its identity (see memberIdentity): the node forgets the writes it
+	// acknowledged, its term and the votes it cast, and re-enters the
+	// cluster the way it first did; a founding member bootstraps the initial
+	// cluster again. One such node is repaired by the others; a majority
+	// crashing at once (the whole cluster losing power) loses committed
+	// writes.
 	BugLostRestart BugMode = "lost-restart"
 )
 

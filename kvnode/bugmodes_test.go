@@ -65,6 +65,48 @@ func TestLostRestartForgetsWrites(t *testing.T) {
 	require.Contains(t, c.logs.String(), "discarding the WAL and snapshots")
 }
 
+// TestLostRestartOfWholeClusterLosesWrites is the crash a Jepsen user runs
+// to find lost-restart: every node is killed and restarted, as the harness
+// does, with --initial-cluster-state existing. Correct nodes recover the
+// write from their WALs. Buggy nodes come back as the same members (same
+// IDs), re-found the initial cluster, serve again, and have forgotten the
+// acknowledged write.
+func TestLostRestartOfWholeClusterLosesWrites(t *testing.T) {
+	for _, mode := range []kvnode.BugMode{kvnode.BugNone, kvnode.BugLostRestart} {
+		t.Run("mode="+string(mode), func(t *testing.T) {
+			c := newTestCluster(t, 3, func(cfg *kvnode.Config) { cfg.Bug = mode })
+			c.startAll()
+			c.waitLeader()
+			_, err := c.client().Put(c.ctx(), "x", "acknowledged")
+			require.NoError(t, err)
+			ids := make([]uint64, len(c.servers))
+			for i, srv := range c.servers {
+				ids[i] = srv.MemberID()
+			}
+			for i := range c.servers {
+				c.stop(i)
+				c.cfgs[i].InitialClusterState = kvnode.ClusterStateExisting
+			}
+			c.startAll()
+			c.waitLeader()
+			for i, srv := range c.servers {
+				require.Equal(t, ids[i], srv.MemberID(), "a restarted node keeps its member ID")
+			}
+			cli := c.client(0)
+			var resp *clientv3.GetResponse
+			require.Eventually(t, func() bool {
+				resp, err = cli.Get(c.ctx(), "x")
+				return err == nil
+			}, 10*time.Second, 50*time.Millisecond, "the restarted cluster must serve: %v", err)
+			if mode == kvnode.BugNone {
+				require.Len(t, resp.Kvs, 1, "a correct cluster keeps the acknowledged write")
+				return
+			}
+			require.Empty(t, resp.Kvs, "a cluster of lost-restart nodes forgets the acknowledged write")
+		})
+	}
+}
+
 // TestStaleReadServesOldData shows the stale-read bug: a node that missed a
 // write and has no leader still answers a linearizable read, with old data.
 // A correct node must refuse (no leader).
