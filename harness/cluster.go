@@ -38,6 +38,45 @@ type Pauser interface {
 	Resume(ctx context.Context, n Node) error
 }
 
+// Crasher is a cluster whose machines can crash: every process of a node
+// dies at once and its network namespace, with every iptables rule and
+// qdisc in it, is lost. Its disk survives. A cluster that cannot crash
+// machines simply does not implement it.
+type Crasher interface {
+	// Crash kills node n's whole machine. Crashing a crashed node is no
+	// error.
+	Crash(ctx context.Context, n Node) error
+	// Reboot starts n's machine again after a Crash and returns once it
+	// runs. It comes back with its disk and address but a fresh network
+	// namespace and no DB process: the caller re-applies the network
+	// faults in force and then starts the DB.
+	Reboot(ctx context.Context, n Node) error
+}
+
+// Member is one member of the raft group, as the cluster reports it.
+type Member struct {
+	// ID is the raft member id.
+	ID uint64 `json:"id"`
+	// Name is the node the member runs on; empty while a member that was
+	// added has not started yet.
+	Name string `json:"name,omitempty"`
+}
+
+// Membership is a cluster whose raft membership can change while it runs,
+// as an operator replaces a broken member: remove it, wipe it, add it back
+// empty. A cluster (or a store) that cannot simply does not implement it.
+type Membership interface {
+	// Members lists the raft group's members as a live node reports them.
+	Members(ctx context.Context) ([]Member, error)
+	// RemoveMember removes n from the raft group (through another
+	// member), stops its DB process and wipes its durable state.
+	RemoveMember(ctx context.Context, n Node) (Member, error)
+	// AddMember adds the empty node n to the raft group and starts it,
+	// joining the cluster as it now is. It returns the new member once n
+	// serves a linearizable read, which is bounded by ctx.
+	AddMember(ctx context.Context, n Node) (Member, error)
+}
+
 // NodeByName finds a node by name.
 func NodeByName(nodes []Node, name string) (Node, bool) {
 	for _, n := range nodes {

@@ -15,6 +15,14 @@ type Nemesis interface {
 	Heal(ctx context.Context, c Cluster) error
 }
 
+// HealReporter is a Nemesis that can say what its last Heal did (the
+// processes it resumed and restarted, the members it added back, the
+// membership after). The runner records it as the heal op's completion
+// value, so the history shows the cluster the final phase left behind.
+type HealReporter interface {
+	HealReport() any
+}
+
 // Step is one entry of a fault schedule: at At after the test starts, the
 // nemesis performs F with Value. Schedules are data, drawn from the seed
 // before the test starts and stored in test.json, so a run can be replayed.

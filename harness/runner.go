@@ -298,6 +298,9 @@ func finalPhase(ctx context.Context, cfg RunConfig, logf func(string, ...any)) e
 			done.Type, done.Error = Info, err.Error()
 			errs = append(errs, fmt.Errorf("heal: %w", err))
 		}
+		if r, ok := cfg.Nemesis.(HealReporter); ok {
+			done.Value = MustValue(r.HealReport())
+		}
 		_, _ = cfg.Recorder.Record(done)
 	}
 	if ctx.Err() != nil {

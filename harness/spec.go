@@ -29,6 +29,21 @@ type Spec struct {
 	KillTargets string `json:"kill_targets"`
 	// KillCount, when > 0, kills exactly that many nodes.
 	KillCount int `json:"kill_count,omitempty"`
+	// FaultTargets chooses, per fault kind (kill, pause, crash, loss,
+	// bandwidth, delay), the nodes a fault hits: one, minority, majority,
+	// leader or all.
+	FaultTargets map[string]string `json:"fault_targets,omitempty"`
+	// LossProbability is the chance that a loss fault drops a packet, in
+	// [0, 1].
+	LossProbability float64 `json:"loss_probability,omitempty"`
+	// Bandwidth is the rate a bandwidth fault limits nodes to, in tc's
+	// units (e.g. 1mbit).
+	Bandwidth string `json:"bandwidth,omitempty"`
+	// Delay is the latency a delay fault adds to every packet (netem).
+	Delay time.Duration `json:"delay,omitempty"`
+	// Replay is the test.json whose Schedule this run performs again;
+	// empty when Schedule was drawn from Seed.
+	Replay string `json:"replay,omitempty"`
 	// TimeLimit bounds the workload phase.
 	TimeLimit time.Duration `json:"time_limit"`
 	// Concurrency is the number of client threads.
@@ -102,6 +117,8 @@ func (s Spec) Validate() error {
 		return BadFlag("nemesis-interval", "must be a positive number of seconds, got %v", s.NemesisInterval.Seconds())
 	case s.OpTimeout <= 0:
 		return BadFlag("op-timeout", "must be a positive number of seconds, got %v", s.OpTimeout.Seconds())
+	case !(s.LossProbability >= 0 && s.LossProbability <= 1): // NaN fails both
+		return BadFlag("loss-probability", "must be a probability between 0 and 1, got %v", s.LossProbability)
 	case s.KillCount < 0 || s.KillCount > s.Nodes:
 		return BadFlag("kill-count", "must be between 0 and --nodes (%d), got %d", s.Nodes, s.KillCount)
 	case s.Store == "":

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -127,58 +126,3 @@ func TestExplicitLayouts(t *testing.T) {
 	assert.NoError(t, ValidateLayout("halves", 3))
 }
 
-func TestScheduleAlternatesAndReplays(t *testing.T) {
-	opts := Options{Faults: []string{"partition", "kill"}, Layout: "halves", KillTargets: "one", Interval: 10 * time.Second}
-	a := Schedule(opts, 60*time.Second, rand.New(rand.NewSource(5)))
-	b := Schedule(opts, 60*time.Second, rand.New(rand.NewSource(5)))
-	assert.Equal(t, a, b, "the same seed gives the same schedule")
-	require.Len(t, a, 5, "faults at 10, 30, 50 s with stops at 20 and 40 s; the one at 60 s is left to the final heal")
-	for i, s := range a {
-		assert.Equal(t, time.Duration(i+1)*10*time.Second, s.At)
-		if i%2 == 0 {
-			assert.Contains(t, []string{StartPartition, KillF}, s.F)
-		} else {
-			want := map[string]string{StartPartition: StopPartition, KillF: StartF}[a[i-1].F]
-			assert.Equal(t, want, s.F, "each fault is stopped by its own kind")
-		}
-	}
-	assert.Empty(t, Schedule(Options{}, time.Minute, rand.New(rand.NewSource(1))))
-}
-
-func TestPickTargets(t *testing.T) {
-	nodes := NodeNames(5)
-	r := rand.New(rand.NewSource(2))
-	sizes := map[string]int{"one": 1, "minority": 2, "majority": 3, "all": 5}
-	for targets, want := range sizes {
-		got, err := pickTargets(targets, 0, nodes, "", r)
-		require.NoError(t, err)
-		assert.Len(t, got, want, targets)
-	}
-	got, err := pickTargets("leader", 0, nodes, "n3", r)
-	require.NoError(t, err)
-	assert.Equal(t, []string{"n3"}, got)
-	got, err = pickTargets("one", 4, nodes, "", r)
-	require.NoError(t, err)
-	assert.Len(t, got, 4, "an explicit count wins")
-	_, err = pickTargets("leader", 0, nodes, "", r)
-	assert.Error(t, err)
-}
-
-func TestParseFaults(t *testing.T) {
-	f, err := ParseFaults("partition,kill,partition")
-	require.NoError(t, err)
-	assert.Equal(t, []string{"partition", "kill"}, f)
-	f, err = ParseFaults("none")
-	require.NoError(t, err)
-	assert.Empty(t, f)
-	_, err = ParseFaults("partition,flood")
-	assert.ErrorContains(t, err, "unknown fault \"flood\"")
-}
-
-func TestGrudgeScript(t *testing.T) {
-	s := grudgeScript([]string{"10.0.0.3", "10.0.0.4"})
-	assert.Contains(t, s, "iptables -w -F FAULTLINE")
-	assert.Contains(t, s, "-A FAULTLINE -s 10.0.0.3 -j DROP")
-	assert.Contains(t, s, "-A FAULTLINE -s 10.0.0.4 -j DROP")
-	assert.NotContains(t, grudgeScript(nil), "DROP")
-}

@@ -1,3 +1,10 @@
+// Package nemesis injects faults into a cluster: network partitions in the
+// shape of a layout, packet loss, bandwidth limits and delays; kills,
+// pauses and crashes of nodes; membership changes; and the schedule that
+// times them. The layouts and the schedule are pure functions of a seed;
+// the rest touches the cluster only through harness.Cluster and the
+// optional powers a cluster may have (harness.Pauser, harness.Crasher,
+// harness.Membership).
 package nemesis
 
 import (
@@ -6,151 +13,186 @@ import (
 	"fmt"
 	"math/rand"
 	"slices"
-	"sort"
+	"strings"
 	"sync"
 
 	"github.com/faultline/faultline/harness"
 )
 
 // Nemesis performs the scheduled faults on a cluster and remembers what is
-// in force, so that Heal can undo exactly that. It implements
-// harness.Nemesis. Ops arrive one at a time from the runner's nemesis
+// in force, so that a crashed node can get its partition back and Heal
+// can undo exactly what was done. It implements harness.Nemesis and
+// harness.HealReporter. Ops arrive one at a time from the runner's nemesis
 // thread; the mutex only guards against a concurrent Heal on shutdown.
 type Nemesis struct {
-	mu sync.Mutex
-	// grudge is the partition in force, nil when the network is whole.
-	grudge Grudge
-	// killed holds the nodes whose DB process is down.
-	killed map[string]bool
+	mu  sync.Mutex
+	net network
+	// killed, paused and crashed hold the nodes whose DB process is
+	// down, frozen, or whose whole machine is down.
+	killed, paused, crashed map[string]bool
+	// removed holds the nodes removed from the raft group and wiped.
+	removed map[string]bool
+	// lastHeal is what the last Heal did.
+	lastHeal HealReport
 }
 
 // New returns a nemesis with nothing in force.
 func New() *Nemesis {
-	return &Nemesis{killed: map[string]bool{}}
+	return &Nemesis{
+		net:    network{shaping: map[string]string{}},
+		killed: map[string]bool{}, paused: map[string]bool{}, crashed: map[string]bool{},
+		removed: map[string]bool{},
+	}
 }
 
-// KillResult is the completion value of kill and start ops.
-type KillResult struct {
-	Nodes []string `json:"nodes"`
-}
+var (
+	_ harness.Nemesis      = (*Nemesis)(nil)
+	_ harness.HealReporter = (*Nemesis)(nil)
+)
 
-// Invoke performs one nemesis op and returns its completion. The completion
-// is info when the fault may have been partly applied.
+// refusal is the error of a step the nemesis declined to take, because it
+// would break a safety bound (a membership below MinMembers) or names a
+// state that does not hold. Nothing was done, so the op is a fail.
+type refusal struct{ error }
+
+func refuse(format string, args ...any) error { return refusal{fmt.Errorf(format, args...)} }
+
+// Invoke performs one nemesis op and returns its completion: ok when the
+// fault is in force, fail when the nemesis refused it and did nothing,
+// info when it may have been partly applied. The value says what was hit.
 func (m *Nemesis) Invoke(ctx context.Context, c harness.Cluster, op harness.Op) harness.Op {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	value, err := m.invoke(ctx, c, op)
-	if err != nil {
-		done := op.Completion(harness.Info)
-		done.Error = err.Error()
-		return done
-	}
 	done := op.Completion(harness.OK)
+	var r refusal
+	switch {
+	case errors.As(err, &r):
+		done.Type, done.Error = harness.Fail, err.Error()
+	case err != nil:
+		done.Type, done.Error = harness.Info, err.Error()
+	}
 	if value != nil {
 		done.Value = harness.MustValue(value)
+	}
+	switch v := value.(type) {
+	case Effect:
+		done.Node = strings.Join(v.Nodes, ",")
+	case MemberEffect:
+		done.Node = v.Node
 	}
 	return done
 }
 
 func (m *Nemesis) invoke(ctx context.Context, c harness.Cluster, op harness.Op) (any, error) {
-	names := nodeNames(c.Nodes())
 	switch op.F {
 	case StartPartition:
-		var v partitionValue
-		if err := op.DecodeValue(&v); err != nil {
-			return nil, err
-		}
-		leader := ""
-		if v.Layout == "leader" || v.Layout == "minority-leader" {
-			l, err := c.Leader(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("find leader: %w", err)
-			}
-			leader = l.Name
-		}
-		p, err := Resolve(v.Layout, names, leader, rand.New(rand.NewSource(v.Seed)))
-		if err != nil {
-			return nil, err
-		}
-		m.grudge = p.Grudge
-		if err := applyGrudge(ctx, c, p.Grudge); err != nil {
-			return nil, err
-		}
-		return p, nil
-	case StopPartition:
-		m.grudge = nil
-		return nil, healNetwork(ctx, c)
+		return m.startPartition(ctx, c, op)
+	case StartLoss, StartBandwidth, StartDelay:
+		return m.startNetworkFault(ctx, c, op)
+	case StopPartition, StopLoss, StopBandwidth, StopDelay:
+		return m.stopNetworkFault(ctx, c, op.F)
 	case KillF:
-		var v killValue
-		if err := op.DecodeValue(&v); err != nil {
-			return nil, err
-		}
-		leader := ""
-		if v.Targets == "leader" {
-			l, err := c.Leader(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("find leader: %w", err)
-			}
-			leader = l.Name
-		}
-		targets, err := pickTargets(v.Targets, v.Count, names, leader, rand.New(rand.NewSource(v.Seed)))
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range targets {
-			m.killed[t] = true
-		}
-		err = eachNamed(c, targets, func(n harness.Node) error { return c.Kill(ctx, n) })
-		return KillResult{Nodes: targets}, err
+		return m.kill(ctx, c, op)
 	case StartF:
 		return m.restart(ctx, c)
+	case PauseF:
+		return m.pause(ctx, c, op)
+	case ResumeF:
+		return m.resume(ctx, c)
+	case StartCrash:
+		return m.crash(ctx, c, op)
+	case StopCrash:
+		return m.reboot(ctx, c)
+	case MemberRemove:
+		return m.removeMember(ctx, c, op)
+	case MemberAdd:
+		return m.addMember(ctx, c, op)
 	}
-	return nil, fmt.Errorf("nemesis cannot %q", op.F)
+	return nil, refuse("nemesis cannot %q", op.F)
 }
 
-// restart starts every killed node again.
-func (m *Nemesis) restart(ctx context.Context, c harness.Cluster) (KillResult, error) {
-	var targets []string
-	for n := range m.killed {
-		targets = append(targets, n)
-	}
-	sort.Strings(targets)
-	err := eachNamed(c, targets, func(n harness.Node) error {
-		if err := c.Start(ctx, n); err != nil {
-			return err
-		}
-		m.killed[n.Name] = false
-		return nil
-	})
-	for n, dead := range m.killed {
-		if !dead {
-			delete(m.killed, n)
-		}
-	}
-	return KillResult{Nodes: targets}, err
+// HealReport is the heal op's completion value: what the final heal did.
+type HealReport struct {
+	Resumed   []string `json:"resumed,omitempty"`
+	Rebooted  []string `json:"rebooted,omitempty"`
+	Restarted []string `json:"restarted,omitempty"`
+	Readded   []string `json:"readded,omitempty"`
+	// Members names the raft group's members after the heal ("?" for
+	// one not started), when the cluster reports membership.
+	Members []string `json:"members,omitempty"`
 }
 
-// Heal removes every partition and restarts every killed node. It is safe
-// to call at any time and more than once.
+// Heal undoes every fault in force, in the order that lets each step
+// work: it resumes paused processes, removes every network fault, reboots
+// crashed machines and restarts killed processes, then adds removed
+// members back (which needs a quorum that sees them). It is safe to call
+// at any time and more than once; every step is tried even when an
+// earlier one failed.
 func (m *Nemesis) Heal(ctx context.Context, c harness.Cluster) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	netErr := healNetwork(ctx, c)
-	if netErr == nil {
-		m.grudge = nil
+	var rep HealReport
+	resumed, resumeErr := m.resume(ctx, c)
+	rep.Resumed = resumed.Nodes
+	m.net = network{shaping: map[string]string{}}
+	netErr := m.net.apply(ctx, c, c.Nodes(), m.crashed)
+	rebooted, rebootErr := m.reboot(ctx, c)
+	rep.Rebooted = rebooted.Nodes
+	restarted, startErr := m.restart(ctx, c)
+	rep.Restarted = restarted.Nodes
+	var addErrs []error
+	for _, name := range sortedKeys(m.removed) {
+		v := harness.Op{F: MemberAdd, Value: harness.MustValue(memberValue{Node: name})}
+		if _, err := m.addMember(ctx, c, v); err != nil {
+			addErrs = append(addErrs, err)
+			continue
+		}
+		rep.Readded = append(rep.Readded, name)
 	}
-	_, startErr := m.restart(ctx, c)
-	return errors.Join(netErr, startErr)
+	var listErr error
+	if ms, ok := c.(harness.Membership); ok {
+		members, err := ms.Members(ctx)
+		rep.Members, listErr = memberNames(members), err
+	}
+	m.lastHeal = rep
+	return errors.Join(resumeErr, netErr, rebootErr, startErr, errors.Join(addErrs...), listErr)
 }
 
-func eachNamed(c harness.Cluster, names []string, f func(harness.Node) error) error {
-	var nodes []harness.Node
-	for _, n := range c.Nodes() {
-		if slices.Contains(names, n.Name) {
-			nodes = append(nodes, n)
+// HealReport returns what the last Heal did.
+func (m *Nemesis) HealReport() any {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lastHeal
+}
+
+// chooseNodes resolves a fault's targets to node names: the explicit
+// nodes if the step names them, else a choice drawn from the step's seed
+// (asking the cluster for its leader when the choice is "leader").
+func chooseNodes(ctx context.Context, c harness.Cluster, v faultValue) ([]string, error) {
+	names := nodeNames(c.Nodes())
+	if len(v.Nodes) > 0 {
+		for _, n := range v.Nodes {
+			if !slices.Contains(names, n) {
+				return nil, refuse("no node %q in the cluster", n)
+			}
 		}
+		return sorted(v.Nodes), nil
 	}
-	return eachNode(nodes, f)
+	leader := ""
+	if v.Targets == "leader" {
+		l, err := c.Leader(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("find leader: %w", err)
+		}
+		leader = l.Name
+	}
+	return pickTargets(v.Targets, v.Count, names, leader, rand.New(rand.NewSource(v.Seed)))
+}
+
+// eachNamed runs f on the named nodes of c concurrently.
+func eachNamed(c harness.Cluster, names []string, f func(harness.Node) error) error {
+	return eachNode(namedNodes(c, names), f)
 }
 
 func nodeNames(nodes []harness.Node) []string {
@@ -159,4 +201,15 @@ func nodeNames(nodes []harness.Node) []string {
 		names[i] = n.Name
 	}
 	return names
+}
+
+func sortedKeys(set map[string]bool) []string {
+	var out []string
+	for k, on := range set {
+		if on {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

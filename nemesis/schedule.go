@@ -10,34 +10,76 @@ import (
 	"github.com/faultline/faultline/harness"
 )
 
-// Faults lists every --nemesis fault kind this package can inject.
-var Faults = []string{"partition", "kill"}
+// Faults lists every --nemesis fault kind, in --help order.
+var Faults = []string{"partition", "kill", "pause", "crash", "loss", "bandwidth", "delay", "member"}
 
-// KillTargets lists the values of --kill-targets.
-var KillTargets = []string{"one", "minority", "majority", "leader", "all"}
-
-// Nemesis op functions. Each fault has a start and a stop; the pair bounds a
-// fault window, which is what the checkers shade and measure.
+// Nemesis op functions. Every fault but member has a start and a stop; the
+// pair bounds a fault window, which is what the checkers shade and
+// measure. The names follow Jepsen's where Jepsen has one (kill/start,
+// pause/resume); the others are start-<kind>/stop-<kind>, which the
+// checkers read as a window of that kind. Member steps are points: each
+// one changes the membership for good.
 const (
 	StartPartition = "start-partition"
 	StopPartition  = "stop-partition"
 	KillF          = "kill"
 	StartF         = "start"
+	PauseF         = "pause"
+	ResumeF        = "resume"
+	StartCrash     = "start-crash"
+	StopCrash      = "stop-crash"
+	StartLoss      = "start-loss"
+	StopLoss       = "stop-loss"
+	StartBandwidth = "start-bandwidth"
+	StopBandwidth  = "stop-bandwidth"
+	StartDelay     = "start-delay"
+	StopDelay      = "stop-delay"
+	MemberRemove   = "member-remove"
+	MemberAdd      = "member-add"
 	HealF          = "heal"
 )
+
+// startOf and stopOf map each windowed fault kind to its start and stop
+// ops.
+var (
+	startOf = map[string]string{"partition": StartPartition, "kill": KillF, "pause": PauseF, "crash": StartCrash, "loss": StartLoss, "bandwidth": StartBandwidth, "delay": StartDelay}
+	stopOf  = map[string]string{"partition": StopPartition, "kill": StartF, "pause": ResumeF, "crash": StopCrash, "loss": StopLoss, "bandwidth": StopBandwidth, "delay": StopDelay}
+)
+
+// layer groups the faults that may not be in force together: at most one
+// network fault (they share the iptables chain and the root qdisc) and
+// at most one process fault (a paused node must not also be killed)
+// overlap. Membership changes overlap nothing, so that no member step can
+// cost the quorum.
+var layer = map[string]string{
+	"partition": "network", "loss": "network", "bandwidth": "network", "delay": "network",
+	"kill": "process", "pause": "process", "crash": "process",
+	"member": "member",
+}
 
 // Options configure the faults a schedule draws from.
 type Options struct {
 	// Faults are the enabled kinds, a subset of Faults. Empty means none.
 	Faults []string
+	// Nodes is the cluster size; member steps name nodes n1..nNodes.
+	Nodes int
 	// Layout is the --partition layout.
 	Layout string
-	// KillTargets chooses which nodes a kill hits: one of KillTargets.
+	// KillTargets chooses which nodes a kill hits: one of Targets. It
+	// wins over FaultTargets["kill"].
 	KillTargets string
 	// KillCount, when > 0, kills exactly that many nodes instead.
 	KillCount int
-	// Interval is the time between a fault's start and stop, and between a
-	// stop and the next start.
+	// FaultTargets chooses, per kind, the nodes a kill, pause, crash,
+	// loss, bandwidth or delay hits; a kind missing from it hits one.
+	FaultTargets map[string]string
+	// LossProbability is the chance a loss fault drops a packet.
+	LossProbability float64
+	// Bandwidth is a bandwidth fault's rate, in tc's units.
+	Bandwidth string
+	// Delay is the latency a delay fault adds.
+	Delay time.Duration
+	// Interval is the time between two nemesis steps.
 	Interval time.Duration
 }
 
@@ -60,73 +102,130 @@ func ParseFaults(s string) ([]string, error) {
 	return out, nil
 }
 
-// partitionValue is the value of a scheduled start-partition.
-type partitionValue struct {
-	Layout string `json:"layout"`
-	Seed   int64  `json:"seed"`
+// ValidateFaults checks the faults against the cluster size, without a
+// cluster: member needs a node to spare above MinMembers.
+func ValidateFaults(faults []string, nodes int) error {
+	if slices.Contains(faults, "member") && nodes <= MinMembers {
+		return fmt.Errorf("fault member needs at least %d nodes: it never shrinks the cluster below %d members, have %d", MinMembers+1, MinMembers, nodes)
+	}
+	return nil
 }
 
-// killValue is the value of a scheduled kill.
-type killValue struct {
-	Targets string `json:"targets"`
-	Count   int    `json:"count,omitempty"`
-	Seed    int64  `json:"seed"`
-}
-
-// Schedule draws a fault schedule from r: from one interval in, a fault
-// starts, and one interval later it stops; then the next begins one
-// interval after that. Which fault, and every random choice a fault makes
-// at run time (which nodes, which shuffle), come from r, so the same seed
-// gives the same schedule. Steps at or past the time limit are not drawn:
-// the runner's final phase heals whatever is still in force.
+// Schedule draws a fault schedule from r, Jepsen's way: every interval,
+// from one interval in, one fault kind is toggled. Half the time a fault
+// in force is stopped, otherwise a kind that may start now is started, so
+// faults of different layers (a partition and a crash, say) overlap,
+// while one kind alone alternates start, stop, start. Which kind, and
+// every random choice a fault makes at run time (which nodes, which
+// shuffle), come from r, so the same seed gives the same schedule. Steps
+// at or past the time limit are not drawn: the runner's final phase heals
+// whatever is still in force.
 func Schedule(opts Options, timeLimit time.Duration, r *rand.Rand) []harness.Step {
 	if len(opts.Faults) == 0 || opts.Interval <= 0 {
 		return nil
 	}
+	s := &scheduler{opts: opts, inForce: map[string]bool{}, members: NodeNames(opts.Nodes)}
 	var steps []harness.Step
-	for at := opts.Interval; at < timeLimit; at += 2 * opts.Interval {
-		fault := opts.Faults[r.Intn(len(opts.Faults))]
-		seed := r.Int63()
-		stopAt := at + opts.Interval
-		switch fault {
-		case "partition":
-			steps = append(steps, harness.Step{At: at, F: StartPartition, Value: harness.MustValue(partitionValue{Layout: opts.Layout, Seed: seed})})
-			if stopAt < timeLimit {
-				steps = append(steps, harness.Step{At: stopAt, F: StopPartition})
-			}
-		case "kill":
-			steps = append(steps, harness.Step{At: at, F: KillF, Value: harness.MustValue(killValue{Targets: opts.KillTargets, Count: opts.KillCount, Seed: seed})})
-			if stopAt < timeLimit {
-				steps = append(steps, harness.Step{At: stopAt, F: StartF})
-			}
+	for at := opts.Interval; at < timeLimit; at += opts.Interval {
+		if step, ok := s.next(r); ok {
+			step.At = at
+			steps = append(steps, step)
 		}
 	}
 	return steps
 }
 
-// pickTargets chooses the nodes a kill hits. leader is needed only for
-// "leader".
-func pickTargets(targets string, count int, nodes []string, leader string, r *rand.Rand) ([]string, error) {
-	shuffled := slices.Clone(nodes)
-	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-	n := len(nodes)
-	if count > 0 {
-		return sorted(shuffled[:min(count, n)]), nil
-	}
-	switch targets {
-	case "", "one":
-		return shuffled[:1], nil
-	case "minority":
-		return sorted(shuffled[:max(1, (n-1)/2)]), nil
-	case "majority":
-		return sorted(shuffled[:n/2+1]), nil
-	case "all":
-		return sorted(shuffled), nil
-	case "leader":
-		if leader == "" {
-			return nil, fmt.Errorf("kill leader: no leader known")
+// scheduler is the state a schedule assumes as it is drawn: the faults in
+// force and the membership.
+type scheduler struct {
+	opts    Options
+	inForce map[string]bool
+	members []string
+	removed []string
+}
+
+func (s *scheduler) next(r *rand.Rand) (harness.Step, bool) {
+	var stoppable, startable []string
+	for _, k := range s.opts.Faults {
+		if s.inForce[k] || (k == "member" && len(s.removed) > 0) {
+			stoppable = append(stoppable, k)
 		}
-		return []string{leader}, nil
+		if s.canStart(k) {
+			startable = append(startable, k)
+		}
 	}
-	return nil, fmt.Errorf("unknown kill targets %q: want one of %s", targets, strings.Join(KillTargets, ", "))
+	if len(stoppable) > 0 && (len(startable) == 0 || r.Intn(2) == 0) {
+		return s.stop(stoppable[r.Intn(len(stoppable))], r), true
+	}
+	if len(startable) > 0 {
+		return s.start(startable[r.Intn(len(startable))], r), true
+	}
+	return harness.Step{}, false
+}
+
+func (s *scheduler) canStart(kind string) bool {
+	if kind == "member" {
+		for k, on := range s.inForce {
+			if on && k != "member" {
+				return false
+			}
+		}
+		return len(s.members) > MinMembers
+	}
+	if s.inForce[kind] || len(s.removed) > 0 {
+		return false
+	}
+	for k, on := range s.inForce {
+		if on && layer[k] == layer[kind] {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *scheduler) start(kind string, r *rand.Rand) harness.Step {
+	seed := r.Int63()
+	if kind == "member" {
+		node := s.members[r.Intn(len(s.members))]
+		s.members = without(s.members, []string{node})
+		s.removed = append(s.removed, node)
+		return harness.Step{F: MemberRemove, Value: harness.MustValue(memberValue{Node: node})}
+	}
+	s.inForce[kind] = true
+	v := faultValue{Targets: s.targets(kind), Seed: seed}
+	switch kind {
+	case "partition":
+		return harness.Step{F: StartPartition, Value: harness.MustValue(partitionValue{Layout: s.opts.Layout, Seed: seed})}
+	case "kill":
+		v.Count = s.opts.KillCount
+	case "loss":
+		v.Probability = s.opts.LossProbability
+	case "bandwidth":
+		v.Rate = s.opts.Bandwidth
+	case "delay":
+		v.Delay = s.opts.Delay.String()
+	}
+	return harness.Step{F: startOf[kind], Value: harness.MustValue(v)}
+}
+
+func (s *scheduler) stop(kind string, r *rand.Rand) harness.Step {
+	if kind == "member" {
+		node := s.removed[r.Intn(len(s.removed))]
+		s.removed = without(s.removed, []string{node})
+		s.members = append(s.members, node)
+		return harness.Step{F: MemberAdd, Value: harness.MustValue(memberValue{Node: node})}
+	}
+	s.inForce[kind] = false
+	return harness.Step{F: stopOf[kind]}
+}
+
+// targets is the target choice of kind.
+func (s *scheduler) targets(kind string) string {
+	if kind == "kill" && s.opts.KillTargets != "" {
+		return s.opts.KillTargets
+	}
+	if t := s.opts.FaultTargets[kind]; t != "" {
+		return t
+	}
+	return "one"
 }

@@ -121,3 +121,18 @@ func (s BinarySpec) Validate() error {
 	}
 	return nil
 }
+
+// Rejoiner is a target whose nodes can leave the raft group and join it
+// again empty, the way an operator replaces a broken member (member
+// remove, wipe, member add, start with state existing). It is optional:
+// the member fault needs it, and a target without it is refused that
+// fault before anything starts.
+type Rejoiner interface {
+	Target
+	// DataDir is the directory inside the node that holds all of the DB
+	// process's durable state. Removing it makes the node new.
+	DataDir() string
+	// PeerURL is the URL n's DB process serves raft peers on, as
+	// MemberAdd takes it and the member list reports it.
+	PeerURL(n harness.Node) string
+}

@@ -149,6 +149,13 @@ func (c *Cluster) Kill(ctx context.Context, n harness.Node) error {
 // Start returns once the process exists (an error with the log's tail if
 // it does not appear within 2 s); it does not wait for it to serve.
 func (c *Cluster) Start(ctx context.Context, n harness.Node) error {
+	return c.start(ctx, n, nil)
+}
+
+// start is Start; members, when not nil, is the membership a node that was
+// wiped and added back joins as an existing cluster, instead of the
+// initial one.
+func (c *Cluster) start(ctx context.Context, n harness.Node, members []harness.Node) error {
 	n, err := c.node(n)
 	if err != nil {
 		return err
@@ -168,7 +175,11 @@ func (c *Cluster) Start(ctx context.Context, n harness.Node) error {
 		state = targets.Existing
 	}
 	c.mu.Unlock()
-	argv := c.cfg.Target.Command(n, c.nodes, state)
+	all := c.nodes
+	if members != nil {
+		state, all = targets.Existing, members
+	}
+	argv := c.cfg.Target.Command(n, all, state)
 	script := fmt.Sprintf("exec %s >>%s 2>&1", shellJoin(argv), shellQuote(c.cfg.Target.LogPath()))
 	exec, err := c.cli.ContainerExecCreate(ctx, c.containerName(n), container.ExecOptions{Cmd: []string{"sh", "-c", script}})
 	if err != nil {

@@ -119,6 +119,14 @@ func (Target) Command(n harness.Node, all []harness.Node, state targets.ClusterS
 	}
 }
 
+var _ targets.Rejoiner = Target{}
+
+// DataDir is /var/lib/etcd; it makes Target a targets.Rejoiner.
+func (Target) DataDir() string { return DataDir }
+
+// PeerURL is http://<n's IP>:2380.
+func (Target) PeerURL(n harness.Node) string { return peerURL(n) }
+
 func clientURL(n harness.Node) string { return fmt.Sprintf("http://%s:%d", n.IP, ClientPort) }
 func peerURL(n harness.Node) string   { return fmt.Sprintf("http://%s:%d", n.IP, PeerPort) }
 

@@ -45,7 +45,10 @@ type Target struct {
 	Bug string
 }
 
-var _ targets.Target = Target{}
+var (
+	_ targets.Target   = Target{}
+	_ targets.Rejoiner = Target{}
+)
 
 // ValidateBug reports whether bug is a kvnode bug mode (or empty).
 func ValidateBug(bug string) error {
@@ -66,6 +69,12 @@ func (Target) LogPath() string { return LogFile }
 
 // ClientPort is 2379.
 func (Target) ClientPort() int { return ClientPort }
+
+// DataDir is /var/lib/kvnode; it makes Target a targets.Rejoiner.
+func (Target) DataDir() string { return DataDir }
+
+// PeerURL is http://<n's IP>:2380.
+func (Target) PeerURL(n harness.Node) string { return peerURL(n) }
 
 // Image makes sure the kvnode image exists and returns its tag. The tag
 // hashes the base image, the kvnode sources and go.sum, so an unchanged

@@ -1,0 +1,49 @@
+package nemesis
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]float64{"1mbit": 1e6, "500kbit": 5e5, "2mbps": 16e6, "1.5gbit": 1.5e9, "64000bit": 64000} {
+		got, err := ParseRate(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"", "fast", "10", "1 mbit", "-1mbit", "100bit"} {
+		_, err := ParseRate(in)
+		assert.Error(t, err, in)
+	}
+	assert.Equal(t, "tbf rate 1000000bit burst 15000 latency 200ms", tbfQdisc(1e6))
+	assert.Equal(t, "tbf rate 1000000000bit burst 1250000 latency 200ms", tbfQdisc(1e9), "the bucket holds 10 ms at high rates")
+	assert.Equal(t, "netem delay 50000us", netemQdisc(50*time.Millisecond))
+}
+
+// probeOutput is what the probe printed on the machine this was written
+// on: a kernel without netem.
+const probeOutput = `netem missing: Error: Specified qdisc kind is unknown.
+tbf ok
+statistic ok
+`
+
+func TestKernelProbeAndCheck(t *testing.T) {
+	k, err := parseProbe(probeOutput)
+	require.NoError(t, err)
+	assert.True(t, k.TBF)
+	assert.True(t, k.Statistic)
+	assert.False(t, k.Netem)
+	assert.NoError(t, k.Check([]string{"partition", "loss", "bandwidth"}))
+	err = k.Check([]string{"loss", "delay"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "fault delay needs tc's netem qdisc")
+	assert.Contains(t, err.Error(), "Specified qdisc kind is unknown")
+	assert.Contains(t, err.Error(), "tc tbf yes")
+	assert.Equal(t, "iptables statistic yes, tc tbf yes, tc netem no (Error: Specified qdisc kind is unknown.)", k.String())
+
+	_, err = parseProbe("sh: 1: tc: not found\n")
+	assert.Error(t, err, "output without every verdict is no answer")
+}

@@ -1,0 +1,179 @@
+package nemesis
+
+import (
+	"encoding/json"
+	"math/rand"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/faultline/faultline/harness"
+)
+
+func TestOneFaultAlternatesAndReplays(t *testing.T) {
+	opts := Options{Faults: []string{"partition"}, Nodes: 5, Layout: "halves", Interval: 10 * time.Second}
+	a := Schedule(opts, 60*time.Second, rand.New(rand.NewSource(5)))
+	b := Schedule(opts, 60*time.Second, rand.New(rand.NewSource(5)))
+	assert.Equal(t, a, b, "the same seed gives the same schedule")
+	require.Len(t, a, 5, "steps at 10..50 s; the one at 60 s is left to the final heal")
+	for i, s := range a {
+		assert.Equal(t, time.Duration(i+1)*10*time.Second, s.At)
+		assert.Equal(t, []string{StartPartition, StopPartition}[i%2], s.F)
+	}
+	assert.Empty(t, Schedule(Options{}, time.Minute, rand.New(rand.NewSource(1))))
+	c := Schedule(opts, 60*time.Second, rand.New(rand.NewSource(6)))
+	assert.NotEqual(t, a[0].Value, c[0].Value, "another seed draws other choices")
+}
+
+// replaySchedule tracks what a schedule leaves in force, step by step.
+func TestMixedScheduleKeepsItsInvariants(t *testing.T) {
+	opts := Options{Faults: Faults, Nodes: 5, Layout: "halves", LossProbability: 0.2, Bandwidth: "1mbit",
+		Delay: 50 * time.Millisecond, FaultTargets: map[string]string{"pause": "leader"}, Interval: time.Second}
+	kinds := map[string]int{}
+	overlaps := 0
+	for seed := int64(1); seed <= 50; seed++ {
+		steps := Schedule(opts, 200*time.Second, rand.New(rand.NewSource(seed)))
+		require.NoError(t, ValidateSchedule(steps, 5), "seed %d", seed)
+		inForce := map[string]bool{}
+		members := NodeNames(5)
+		for _, s := range steps {
+			kind := kindOf[s.F]
+			kinds[s.F]++
+			switch s.F {
+			case MemberRemove, MemberAdd:
+				var v memberValue
+				require.NoError(t, json.Unmarshal(s.Value, &v))
+				for k, on := range inForce {
+					assert.False(t, on, "seed %d: member step while %s is in force", seed, k)
+				}
+				if s.F == MemberRemove {
+					require.Contains(t, members, v.Node)
+					members = without(members, []string{v.Node})
+					assert.GreaterOrEqual(t, len(members), MinMembers, "seed %d: never below %d members", seed, MinMembers)
+				} else {
+					require.NotContains(t, members, v.Node)
+					members = append(members, v.Node)
+				}
+			case startOf[kind]:
+				assert.False(t, inForce[kind], "seed %d: %s started twice", seed, kind)
+				assert.Len(t, members, 5, "seed %d: %s started while a member is removed", seed, kind)
+				for k, on := range inForce {
+					assert.False(t, on && layer[k] == layer[kind], "seed %d: %s and %s overlap", seed, k, kind)
+					if on {
+						overlaps++
+					}
+				}
+				inForce[kind] = true
+			case stopOf[kind]:
+				assert.True(t, inForce[kind], "seed %d: %s stopped while not in force", seed, kind)
+				inForce[kind] = false
+			}
+		}
+	}
+	for _, f := range []string{StartPartition, KillF, PauseF, StartCrash, StartLoss, StartBandwidth, StartDelay, MemberRemove, MemberAdd} {
+		assert.Positive(t, kinds[f], "%s must be drawn", f)
+	}
+	assert.Positive(t, overlaps, "faults of different layers must overlap sometimes")
+}
+
+func TestScheduleValuesCarryTheOptions(t *testing.T) {
+	opts := Options{Faults: []string{"loss"}, Nodes: 3, LossProbability: 0.3, FaultTargets: map[string]string{"loss": "all"}, Interval: time.Second}
+	steps := Schedule(opts, 3*time.Second, rand.New(rand.NewSource(1)))
+	require.Len(t, steps, 2)
+	var v faultValue
+	require.NoError(t, json.Unmarshal(steps[0].Value, &v))
+	assert.Equal(t, "all", v.Targets)
+	assert.Equal(t, 0.3, v.Probability)
+
+	opts = Options{Faults: []string{"kill"}, Nodes: 3, KillTargets: "minority", KillCount: 2, FaultTargets: map[string]string{"kill": "all"}, Interval: time.Second}
+	steps = Schedule(opts, 2*time.Second, rand.New(rand.NewSource(1)))
+	require.NoError(t, json.Unmarshal(steps[0].Value, &v))
+	assert.Equal(t, "minority", v.Targets, "--kill-targets wins for kills")
+	assert.Equal(t, 2, v.Count)
+}
+
+func TestMemberNeedsANodeToSpare(t *testing.T) {
+	assert.ErrorContains(t, ValidateFaults([]string{"member"}, 3), "at least 4 nodes")
+	assert.NoError(t, ValidateFaults([]string{"member"}, 4))
+	assert.NoError(t, ValidateFaults([]string{"kill"}, 1))
+	steps := Schedule(Options{Faults: []string{"member"}, Nodes: 4, Interval: time.Second}, 11*time.Second, rand.New(rand.NewSource(1)))
+	require.Len(t, steps, 10)
+	for i, s := range steps {
+		assert.Equal(t, []string{MemberRemove, MemberAdd}[i%2], s.F, "4 nodes can only shrink to 3 and grow back")
+	}
+}
+
+func TestValidateScheduleNamesTheBadStep(t *testing.T) {
+	good := []harness.Step{
+		{At: time.Second, F: StartPartition, Value: json.RawMessage(`{"layout":"n1|n2,n3","seed":1}`)},
+		{At: 2 * time.Second, F: StartCrash, Value: json.RawMessage(`{"nodes":["n1"],"seed":0}`)},
+		{At: 3 * time.Second, F: StopCrash},
+		{At: 4 * time.Second, F: StopPartition},
+	}
+	require.NoError(t, ValidateSchedule(good, 3))
+	assert.Equal(t, []string{"partition", "crash"}, ScheduleFaults(good))
+	bad := map[string]harness.Step{
+		"unknown nemesis op":   {F: "flood"},
+		"not one of n1..n3":    {F: KillF, Value: json.RawMessage(`{"nodes":["n7"],"seed":1}`)},
+		"unknown field":        {F: PauseF, Value: json.RawMessage(`{"targets":"one","sed":1}`)},
+		"not in [0, 1]":        {F: StartLoss, Value: json.RawMessage(`{"targets":"one","probability":2}`)},
+		"unknown layout":       {F: StartPartition, Value: json.RawMessage(`{"layout":"sideways"}`)},
+		"no value":             {F: MemberAdd},
+		"targets \"everyone\"": {F: KillF, Value: json.RawMessage(`{"targets":"everyone"}`)},
+		"at least 4 nodes":     {F: MemberRemove, Value: json.RawMessage(`{"node":"n1"}`)},
+	}
+	for want, step := range bad {
+		err := ValidateSchedule([]harness.Step{step}, 3)
+		assert.ErrorContains(t, err, want)
+	}
+	backwards := slices.Clone(good)
+	backwards[3].At = 0
+	assert.ErrorContains(t, ValidateSchedule(backwards, 3), "time order")
+}
+
+func TestPickTargets(t *testing.T) {
+	nodes := NodeNames(5)
+	r := rand.New(rand.NewSource(2))
+	sizes := map[string]int{"one": 1, "minority": 2, "majority": 3, "all": 5}
+	for targets, want := range sizes {
+		got, err := pickTargets(targets, 0, nodes, "", r)
+		require.NoError(t, err)
+		assert.Len(t, got, want, targets)
+	}
+	got, err := pickTargets("leader", 0, nodes, "n3", r)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"n3"}, got)
+	got, err = pickTargets("one", 4, nodes, "", r)
+	require.NoError(t, err)
+	assert.Len(t, got, 4, "an explicit count wins")
+	_, err = pickTargets("leader", 0, nodes, "", r)
+	assert.Error(t, err)
+}
+
+func TestParseFaults(t *testing.T) {
+	f, err := ParseFaults("partition,kill,partition,pause,crash")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"partition", "kill", "pause", "crash"}, f)
+	f, err = ParseFaults("none")
+	require.NoError(t, err)
+	assert.Empty(t, f)
+	_, err = ParseFaults("partition,flood")
+	assert.ErrorContains(t, err, "unknown fault \"flood\"")
+}
+
+func TestParseFaultTargets(t *testing.T) {
+	got, err := ParseFaultTargets("minority")
+	require.NoError(t, err)
+	assert.Equal(t, "minority", got["pause"])
+	assert.Equal(t, "minority", got["loss"])
+	got, err = ParseFaultTargets("one,pause=leader,kill=all")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"kill": "all", "pause": "leader", "crash": "one", "loss": "one", "bandwidth": "one", "delay": "one"}, got)
+	_, err = ParseFaultTargets("everyone")
+	assert.ErrorContains(t, err, "unknown target choice")
+	_, err = ParseFaultTargets("partition=leader")
+	assert.ErrorContains(t, err, "takes no targets")
+}
