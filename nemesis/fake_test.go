@@ -43,7 +43,9 @@ var (
 	_ harness.Membership = (*fakeCluster)(nil)
 )
 
-func (c *fakeCluster) record(format string, args ...any) { c.log = append(c.log, fmt.Sprintf(format, args...)) }
+func (c *fakeCluster) record(format string, args ...any) {
+	c.log = append(c.log, fmt.Sprintf(format, args...))
+}
 
 func (c *fakeCluster) Nodes() []harness.Node { return c.nodes }
 

@@ -125,4 +125,3 @@ func TestExplicitLayouts(t *testing.T) {
 	assert.ErrorContains(t, ValidateLayout("majorities-ring", 3), "at least 4")
 	assert.NoError(t, ValidateLayout("halves", 3))
 }
-
