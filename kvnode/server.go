@@ -129,10 +129,12 @@ func Start(cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// Raft first: the transport's stream readers deliver peers' messages
+	// to s.node from the moment a peer is added.
+	s.startRaft(plan)
 	if err := s.startTransport(plan.knownMembers); err != nil {
 		return nil, err
 	}
-	s.startRaft(plan)
 	s.servePeers()
 	s.serveClients()
 
@@ -212,6 +214,9 @@ func (s *Server) closePartial() {
 	}
 	if s.transport != nil {
 		s.transport.Stop()
+	}
+	if s.node != nil {
+		s.node.Stop()
 	}
 	if s.disk != nil && s.disk.wal != nil {
 		s.disk.close()
