@@ -26,7 +26,9 @@ type Counts struct {
 // Total is the number of invocations counted.
 func (c Counts) Total() int { return c.OK + c.Fail + c.Info + c.Unfinished }
 
-func (c *Counts) add(p harness.Pair) {
+// Add counts one op by the outcome of its completion; an op without one is
+// unfinished.
+func (c *Counts) Add(p harness.Pair) {
 	if p.Completion == nil {
 		c.Unfinished++
 		return
@@ -86,9 +88,9 @@ func (Stats) Check(_ context.Context, h harness.History, _ string) harness.Resul
 			continue
 		}
 		c := d.ByF[p.Invoke.F]
-		c.add(p)
+		c.Add(p)
 		d.ByF[p.Invoke.F] = c
-		d.All.add(p)
+		d.All.Add(p)
 	}
 	fs := make([]string, 0, len(d.ByF))
 	for f := range d.ByF {
