@@ -313,3 +313,22 @@ func TestConfigValidate(t *testing.T) {
 		assert.Error(t, err, name)
 	}
 }
+
+func TestOverlappingAndUnjudgedFaults(t *testing.T) {
+	b := newBuilder(t)
+	b.nemesis("start-loss", 5, 5.1, map[string]any{"nodes": []string{"n3"}})
+	b.partition("halves", 10, 20, []string{"n1", "n2"}, []string{"n3", "n4", "n5"})
+	b.nemesis("stop-loss", 25, 25.1, nil)
+	b.nemesis("start-crash", 30, 30.1, map[string]any{"nodes": []string{"n1"}})
+	b.nemesis("stop-crash", 35, 35.1, nil)
+	b.op(1, "n1", "write", 15, 15.1, harness.OK)
+	r, d := check(t, config(five), b.history())
+	require.Equal(t, harness.ValidTrue, r.Valid, "a partition under packet loss is not judged as if alone")
+	require.Len(t, d.Windows, 3)
+	assert.Equal(t, "loss", d.Windows[0].Kind)
+	assert.Contains(t, d.Windows[0].NotJudged, "not judged")
+	assert.Contains(t, d.Windows[1].NotJudged, "overlaps a loss window")
+	assert.Equal(t, KindCrash, d.Windows[2].Kind)
+	assert.True(t, d.Windows[2].Judged)
+	assert.Contains(t, d.Windows[2].Expectation, "1 of 5 crashed leaves a majority")
+}

@@ -70,7 +70,7 @@ func expectation(w fault, sides []side, clean bool, cfg Config) string {
 	}
 	if w.kind != KindPartition {
 		k := len(w.cut)
-		verb := map[string]string{KindKill: "killed", KindPause: "paused"}[w.kind]
+		verb := map[string]string{KindKill: "killed", KindPause: "paused", KindCrash: "crashed"}[w.kind]
 		if hasMajority(sides) {
 			return fmt.Sprintf("%d of %d %s leaves a majority: writes stay available (no write gap over %s)", k, n, verb, bound)
 		}

@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/faultline/faultline/harness"
 )
 
-// Kinds of fault window.
+// Kinds of fault window the rules apply to.
 const (
 	// KindPartition is a network partition: start-partition to
 	// stop-partition or the final heal.
@@ -18,14 +19,43 @@ const (
 	KindKill = "kill"
 	// KindPause is a set of paused DB processes: pause to resume or heal.
 	KindPause = "pause"
+	// KindCrash is a set of crashed machines: start-crash to stop-crash.
+	KindCrash = "crash"
 )
 
-// openers maps the nemesis f that begins a fault to its kind, and closers
-// the f that ends one. The final heal ends every fault in force.
-var (
-	openers = map[string]string{"start-partition": KindPartition, "kill": KindKill, "pause": KindPause}
-	closers = map[string]string{"stop-partition": KindPartition, "start": KindKill, "resume": KindPause}
-)
+// judgedKinds are the faults whose sides are known: a partition's groups,
+// or the nodes a process fault stopped. Other faults (loss, bandwidth,
+// delay, membership changes) still open windows, so that a fault that
+// overlaps them is not judged as if it were alone.
+var judgedKinds = map[string]bool{KindPartition: true, KindKill: true, KindPause: true, KindCrash: true}
+
+// kindOf reads a nemesis f: the kind of fault it begins or ends. Besides
+// kill/start, pause/resume and member-remove/member-add, every start-X
+// begins a fault of kind X and every stop-X ends one; the final heal ends
+// every fault in force.
+func kindOf(f string) (kind string, opens, closes bool) {
+	switch f {
+	case "kill":
+		return KindKill, true, false
+	case "start":
+		return KindKill, false, true
+	case "pause":
+		return KindPause, true, false
+	case "resume":
+		return KindPause, false, true
+	case "member-remove":
+		return "member", true, false
+	case "member-add":
+		return "member", false, true
+	}
+	if k, ok := strings.CutPrefix(f, "start-"); ok {
+		return k, true, false
+	}
+	if k, ok := strings.CutPrefix(f, "stop-"); ok {
+		return k, false, true
+	}
+	return "", false, false
+}
 
 // fault is one fault window as the nemesis ops tell it, before any client
 // op is looked at.
@@ -66,7 +96,7 @@ type partitionValue struct {
 	Grudge map[string][]string `json:"grudge"`
 }
 
-// nodesValue is the completion value of kill and pause.
+// nodesValue is the completion value of kill, pause and start-crash.
 type nodesValue struct {
 	Nodes []string `json:"nodes"`
 }
@@ -84,7 +114,8 @@ func faults(h harness.History) []fault {
 	}
 	for _, p := range h.Nemesis().Pairs() {
 		f := p.Invoke.F
-		if kind, ok := openers[f]; ok {
+		kind, opens, closes := kindOf(f)
+		if opens {
 			if i, inForce := open[kind]; inForce {
 				// A second fault of a kind already in force: the runner
 				// never schedules one, so mark both rather than guess.
@@ -95,7 +126,7 @@ func faults(h harness.History) []fault {
 			out = append(out, newFault(kind, p, last))
 			continue
 		}
-		if kind, ok := closers[f]; ok {
+		if closes {
 			if i, inForce := open[kind]; inForce {
 				closeAt(i, p)
 				delete(open, kind)
@@ -127,6 +158,10 @@ func newFault(kind string, p harness.Pair, last time.Duration) fault {
 		return w
 	case c.Type != harness.OK:
 		w.unusable = fmt.Sprintf("the fault may be partly applied (%s: %s)", c.Type, c.Error)
+		return w
+	}
+	if !judgedKinds[kind] {
+		w.unusable = fmt.Sprintf("a %s fault is not judged", kind)
 		return w
 	}
 	var err error

@@ -70,7 +70,7 @@ func newFlagSet(name, synopsis string) *flag.FlagSet {
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			// Parse has already printed the usage.
 			return errHelp
 		}
 		return badInput{fmt.Errorf("%v (see 'faultline %s --help')", err, fs.Name())}

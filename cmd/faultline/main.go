@@ -7,6 +7,8 @@
 //
 //	faultline test   [flags]   run one test and check it
 //	faultline check  PATH      re-check a stored run or a history.jsonl
+//	faultline matrix [flags]   run every target x node count x layout and compare them
+//	faultline compare RUN...   compare stored runs in one table
 //	faultline images           build the images the tests need
 //	faultline clean            remove every container and network of any run
 //
@@ -28,6 +30,8 @@ const usage = `faultline: Jepsen-style fault injection for raft key-value stores
 usage:
   faultline test   [flags]        run one test against a real cluster and check it
   faultline check  [flags] PATH   re-check a stored run directory or history.jsonl
+  faultline matrix [flags]        run every target x node count x layout; print and store a comparison table
+  faultline compare RUN...        the same table from stored runs (run or test directories)
   faultline images                build the node images (base, etcd, ...)
   faultline clean                 remove every container and network any run left
 
@@ -62,6 +66,10 @@ func run(args []string) (code int) {
 		code, err = testCommand(rest)
 	case "check":
 		code, err = checkCommand(rest)
+	case "matrix":
+		code, err = matrixCommand(rest)
+	case "compare":
+		code, err = compareCommand(rest)
 	case "images":
 		code, err = imagesCommand(rest)
 	case "clean":
@@ -70,7 +78,7 @@ func run(args []string) (code int) {
 		fmt.Print(usage)
 		return 0
 	default:
-		fmt.Fprintf(os.Stderr, "faultline: unknown command %q: want test, check, images or clean\n", cmd)
+		fmt.Fprintf(os.Stderr, "faultline: unknown command %q: want test, check, matrix, compare, images or clean\n", cmd)
 		return harness.ExitBadInput
 	}
 	return exitWith(code, err)

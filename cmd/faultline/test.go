@@ -65,9 +65,19 @@ func connectAndSweep(ctx context.Context) (*client.Client, error) {
 	return cli, nil
 }
 
+// runTest runs spec end to end in a test environment of its own.
+func runTest(ctx context.Context, spec harness.Spec) (int, error) {
+	env, err := newTestEnv(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer env.close()
+	return env.runTest(ctx, spec)
+}
+
 // runTest runs spec end to end: images, cluster, workload with the nemesis,
 // teardown, check. The cluster is torn down on every path out of it.
-func runTest(ctx context.Context, spec harness.Spec) (int, error) {
+func (env *testEnv) runTest(ctx context.Context, spec harness.Spec) (int, error) {
 	target := targetFor(spec)
 	workload, err := newWorkload(spec)
 	if err != nil {
@@ -77,16 +87,10 @@ func runTest(ctx context.Context, spec harness.Spec) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	cli, err := connectAndSweep(ctx)
+	cli := env.cli
+	image, err := env.image(ctx, target)
 	if err != nil {
 		return 0, err
-	}
-	defer cli.Close()
-	builder := docker.NewBuilder(cli)
-	builder.Logf = logf
-	image, err := target.Image(ctx, builder)
-	if err != nil {
-		return 0, fmt.Errorf("image of %s: %w", target.Name(), err)
 	}
 	spec.Versions = map[string]string{"image": image}
 	spec.Schedule = nemesis.Schedule(nemesis.Options{
@@ -98,6 +102,7 @@ func runTest(ctx context.Context, spec harness.Spec) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	env.lastRun = run.Dir
 	logf("run %s: %s on %d nodes, seed %d", run.Dir, spec.Target, spec.Nodes, spec.Seed)
 	runID := strings.ToLower(strings.ReplaceAll(filepath.Base(run.Dir), ".", ""))
 	started := time.Now()

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/nemesis"
+	"github.com/faultline/faultline/results"
+)
+
+// matrixSwept are the test flags the matrix sweeps itself (as --targets,
+// --nodes and --layouts) or sets per cell (--name); every other test flag
+// applies to every cell.
+var matrixSwept = map[string]bool{"target": true, "nodes": true, "partition": true, "name": true, "replay": true}
+
+// matrixDefaults are the test flags whose defaults differ in a matrix: it
+// compares partition layouts, in short cells.
+var matrixDefaults = map[string]string{"nemesis": "partition", "time-limit": "30"}
+
+// matrixCell is one planned cell: its spec, or why it is skipped.
+type matrixCell struct {
+	spec harness.Spec
+	skip string
+}
+
+// matrixCommand runs every combination of targets, node counts and
+// partition layouts as an ordinary run, then writes and prints a table
+// comparing them. Its exit code is the worst of the cells'.
+func matrixCommand(args []string) (int, error) {
+	fs := newFlagSet("matrix", "matrix [--targets T,...] [--nodes N,...] [--layouts L,...] [test flags]")
+	var f testFlags
+	cellFlags := flag.NewFlagSet("cell", flag.ContinueOnError)
+	f.register(cellFlags)
+	cellFlags.VisitAll(func(fl *flag.Flag) {
+		if matrixSwept[fl.Name] {
+			return
+		}
+		if def, ok := matrixDefaults[fl.Name]; ok {
+			_ = fl.Value.Set(def)
+			fl.DefValue = def
+		}
+		fs.Var(fl.Value, fl.Name, fl.Usage)
+	})
+	targetList := fs.String("targets", "etcd", "comma-separated targets: "+strings.Join(targetNames(), ", "))
+	nodeList := fs.String("nodes", "3,5,7", "comma-separated cluster sizes, each 1..9")
+	layoutList := fs.String("layouts", "halves,minority-leader,bridge,majorities-ring", "comma-separated partition layouts: "+strings.Join(nemesis.Layouts, ", "))
+	if err := parseFlags(fs, args); err != nil {
+		return 0, err
+	}
+	if fs.NArg() > 0 {
+		return 0, badInput{fmt.Errorf("unexpected argument %q: faultline matrix takes only flags (see --help)", fs.Arg(0))}
+	}
+	cells, err := planMatrix(f, *targetList, *nodeList, *layoutList)
+	if err != nil {
+		return 0, err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	title := fmt.Sprintf("faultline matrix: %s x nodes %s x %s, workload %s, %s per cell, seed %d",
+		*targetList, *nodeList, *layoutList, f.workload, seconds(f.timeLimit), cells[0].spec.Seed)
+	return runMatrix(ctx, title, f.store, cells)
+}
+
+// planMatrix validates the lists and every cell's spec before anything
+// starts. A layout that does not fit a node count (majorities-ring on 3
+// nodes) skips that cell; any other bad value is bad input.
+func planMatrix(f testFlags, targetList, nodeList, layoutList string) ([]matrixCell, error) {
+	targets, err := splitList("targets", targetList, func(t string) error {
+		if !slices.Contains(targetNames(), t) {
+			return fmt.Errorf("unknown target %q: want one of %s", t, strings.Join(targetNames(), ", "))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	nodeNames, err := splitList("nodes", nodeList, func(n string) error {
+		if v, err := strconv.Atoi(n); err != nil || v < 1 || v > 9 {
+			return fmt.Errorf("want cluster sizes 1..9, got %q", n)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	layouts, err := splitList("layouts", layoutList, func(l string) error {
+		if !slices.Contains(nemesis.Layouts, l) {
+			return fmt.Errorf("unknown layout %q: want some of %s", l, strings.Join(nemesis.Layouts, ", "))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	faults, err := nemesis.ParseFaults(f.nemesis)
+	if err != nil {
+		return nil, harness.BadFlag("nemesis", "%v", err)
+	}
+	if !slices.Contains(faults, "partition") {
+		layouts = []string{""} // nothing to sweep: the layout is never used
+	}
+	if f.seed == 0 {
+		f.seed = time.Now().UnixNano()
+	}
+	var cells []matrixCell
+	for _, target := range targets {
+		for _, n := range nodeNames {
+			for _, layout := range layouts {
+				cf := f
+				cf.target, cf.nodes, cf.partition = target, atoi(n), layout
+				cf.name = fmt.Sprintf("%s-n%s", target, n)
+				if layout != "" {
+					cf.name += "-" + layout
+				} else {
+					cf.partition = "halves"
+				}
+				spec, err := cf.spec()
+				var fe *harness.FlagError
+				switch {
+				case errors.As(err, &fe) && fe.Flag == "partition":
+					cells = append(cells, matrixCell{spec: spec, skip: fe.Msg})
+				case err != nil:
+					return nil, err
+				default:
+					cells = append(cells, matrixCell{spec: spec})
+				}
+			}
+		}
+	}
+	return cells, nil
+}
+
+// splitList splits a comma-separated flag value, checks every item and
+// drops repeats.
+func splitList(flagName, value string, check func(string) error) ([]string, error) {
+	var out []string
+	for _, item := range strings.Split(value, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			return nil, harness.BadFlag(flagName, "empty item in %q", value)
+		}
+		if err := check(item); err != nil {
+			return nil, harness.BadFlag(flagName, "%v", err)
+		}
+		if !slices.Contains(out, item) {
+			out = append(out, item)
+		}
+	}
+	return out, nil
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// runMatrix runs the cells one after another through one test environment
+// (one sweep, each image built once), rewriting the table after every
+// cell so that an interrupted matrix leaves its figures so far.
+func runMatrix(ctx context.Context, title, store string, cells []matrixCell) (int, error) {
+	began := time.Now()
+	dir := filepath.Join(store, "matrix", began.UTC().Format(results.TimeFormat))
+	table := results.Table{Title: title, Created: began}
+	env, err := newTestEnv(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer env.close()
+	for i, mc := range cells {
+		cell := results.SpecCell(mc.spec)
+		switch {
+		case mc.skip != "":
+			cell.Verdict, cell.Reason = "SKIPPED", mc.skip
+		case ctx.Err() != nil:
+			cell.Verdict, cell.Reason = "SKIPPED", "the matrix was interrupted"
+		default:
+			logf("matrix cell %d of %d: %s", i+1, len(cells), mc.spec.Name)
+			cell = runCell(ctx, env, mc.spec)
+		}
+		table.Cells = append(table.Cells, cell)
+		table.WallSeconds = time.Since(began).Seconds()
+		if err := table.Write(dir); err != nil {
+			return 0, err
+		}
+	}
+	fmt.Print("\n" + table.Markdown())
+	fmt.Printf("\ntable: %s\n", filepath.Join(dir, results.TableMarkdown))
+	if ctx.Err() != nil {
+		return 0, fmt.Errorf("interrupted; the table so far is in %s", dir)
+	}
+	return table.ExitCode(), nil
+}
+
+// runCell runs one cell as an ordinary test and reads its run back.
+func runCell(ctx context.Context, env *testEnv, spec harness.Spec) results.Cell {
+	started := time.Now()
+	env.lastRun = ""
+	_, err := env.runTest(ctx, spec)
+	cell := results.SpecCell(spec)
+	if env.lastRun != "" {
+		if c, rerr := results.CellOf(env.lastRun); rerr == nil {
+			cell = c
+		} else {
+			err = errors.Join(err, rerr)
+		}
+		cell.Run = env.lastRun
+	}
+	if err != nil {
+		cell.Verdict, cell.Reason = "ERROR", err.Error()
+		logf("matrix cell %s: %v", spec.Name, err)
+	}
+	cell.Seconds = time.Since(started).Seconds()
+	return cell
+}
