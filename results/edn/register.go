@@ -1,0 +1,56 @@
+package edn
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/faultline/faultline/harness"
+)
+
+// CASRegister is the OpCheck of Knossos's cas-register model, which the
+// register workload checks: a client op is :read, :write or :cas; a write
+// writes an integer; a cas has [old new] integers; an ok read returns an
+// integer or nil (the register starts as nil). Nemesis ops pass. It
+// catches at import what the checker could only call unknown, or worse,
+// misread: a JSON null decodes into an int as 0.
+func CASRegister(op harness.Op) error {
+	if !op.IsClient() {
+		return nil
+	}
+	switch {
+	case op.F != "read" && op.F != "write" && op.F != "cas":
+		return fmt.Errorf(":f :%s is not an op of the cas-register model (want :read, :write or :cas)", op.F)
+	case op.F == "write" && op.Type == harness.Invoke:
+		if !isJSONInt(op.Value) {
+			return fmt.Errorf(":write wants an integer, got %s", describeJSON(op.Value))
+		}
+	case op.F == "cas" && op.Type == harness.Invoke:
+		var pair []json.RawMessage
+		if json.Unmarshal(op.Value, &pair) != nil || len(pair) != 2 || !isJSONInt(pair[0]) || !isJSONInt(pair[1]) {
+			return fmt.Errorf(":cas wants [old new] integers, got %s", describeJSON(op.Value))
+		}
+	case op.F == "read" && op.Type == harness.OK:
+		if string(op.Value) != "null" && !isJSONInt(op.Value) {
+			return fmt.Errorf("an ok :read returns an integer or nil, got %s", describeJSON(op.Value))
+		}
+	}
+	return nil
+}
+
+// isJSONInt reports whether raw is an integer that fits an int64.
+func isJSONInt(raw json.RawMessage) bool {
+	_, err := strconv.ParseInt(string(raw), 10, 64)
+	return err == nil
+}
+
+// describeJSON renders a value for an error message, as EDN.
+func describeJSON(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return "no value"
+	}
+	if s, err := FromJSON(raw); err == nil {
+		return s
+	}
+	return string(raw)
+}
