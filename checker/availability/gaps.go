@@ -86,28 +86,16 @@ func writeGaps(demand busy, accepted []time.Duration, from, to time.Duration) []
 	return gaps
 }
 
-// waitedFor returns how long the group had been waiting when a write it
-// was waiting for was accepted at t: from the start of the stretch of
-// demand that ends with t, but not before since (the previous accepted
-// write, or the fault's start).
-func (b busy) waitedFor(t, since time.Duration) time.Duration {
-	i := sort.Search(len(b), func(i int) bool { return b[i].to >= t })
-	if i == len(b) || b[i].from > t {
-		return 0
-	}
-	return t - max(b[i].from, since)
-}
-
-// lastBefore returns the latest of times before t, or floor if none is
-// later than floor.
-func lastBefore(times []time.Duration, t, floor time.Duration) time.Duration {
-	out := floor
-	for _, x := range times {
-		if x < t && x > out {
-			out = x
+// electionGap returns the longest of gaps that began in [from, to): the
+// wait that applying a fault caused.
+func electionGap(gaps []span, from, to time.Duration) (span, bool) {
+	var in []span
+	for _, g := range gaps {
+		if g.from >= from && g.from < to {
+			in = append(in, g)
 		}
 	}
-	return out
+	return longest(in)
 }
 
 // longest returns the longest of spans.

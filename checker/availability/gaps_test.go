@@ -39,9 +39,12 @@ func TestWriteGapsAndWaiting(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, span{sec(2), sec(7)}, g)
 
-	assert.Equal(t, sec(5), b.waitedFor(sec(7), sec(2)))
-	assert.Equal(t, sec(2), busy{{sec(5), sec(7)}}.waitedFor(sec(7), sec(2)), "waiting began with demand, after the previous write")
-	assert.Equal(t, time.Duration(0), busy{{sec(5), sec(6)}}.waitedFor(sec(7), 0))
-	assert.Equal(t, sec(2), lastBefore([]time.Duration{sec(1), sec(2), sec(8)}, sec(7), 0))
-	assert.Equal(t, sec(3), lastBefore([]time.Duration{sec(1), sec(2)}, sec(7), sec(3)))
+	e, ok := electionGap(gaps, sec(0.5), sec(3))
+	require.True(t, ok)
+	assert.Equal(t, span{sec(2), sec(7)}, e, "the longest wait that began between the fault's start and the end of the grace")
+	e, ok = electionGap(gaps, sec(0.5), sec(1.5))
+	require.True(t, ok)
+	assert.Equal(t, span{sec(1), sec(2)}, e)
+	_, ok = electionGap(gaps, sec(8), sec(9))
+	assert.False(t, ok)
 }
