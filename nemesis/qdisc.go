@@ -150,9 +150,19 @@ func (k Kernel) Check(faults []string) error {
 		{"bandwidth", "tbf", "tc's tbf qdisc", k.TBF},
 		{"delay", "netem", "tc's netem qdisc", k.Netem},
 	}
+	var offers []string
+	for _, n := range needs {
+		if n.ok {
+			offers = append(offers, n.fault)
+		}
+	}
+	offered := "none of loss, bandwidth and delay"
+	if len(offers) > 0 {
+		offered = strings.Join(offers, " and ")
+	}
 	for _, n := range needs {
 		if slices.Contains(faults, n.fault) && !n.ok {
-			return fmt.Errorf("fault %s needs %s, which the kernel under the nodes does not have (it said: %s); what this kernel offers: %s", n.fault, n.name, k.Why[n.feature], k)
+			return fmt.Errorf("fault %s needs %s, which the kernel under the nodes does not have (it said: %s); of the network faults that need more than plain iptables this kernel offers %s", n.fault, n.name, k.Why[n.feature], offered)
 		}
 	}
 	return nil

@@ -41,7 +41,7 @@ func TestKernelProbeAndCheck(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "fault delay needs tc's netem qdisc")
 	assert.Contains(t, err.Error(), "Specified qdisc kind is unknown")
-	assert.Contains(t, err.Error(), "tc tbf yes")
+	assert.Contains(t, err.Error(), "this kernel offers loss and bandwidth")
 	assert.Equal(t, "iptables statistic yes, tc tbf yes, tc netem no (Error: Specified qdisc kind is unknown.)", k.String())
 
 	_, err = parseProbe("sh: 1: tc: not found\n")
