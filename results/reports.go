@@ -46,7 +46,7 @@ func WriteReports(dir string, r Report) error {
 		WritePlots(dir, r.History),
 		timeline(),
 		WriteJUnit(filepath.Join(dir, JUnitFile), RunJUnit(r.Spec, r.Results, r.Started, r.Took)),
-		edn.WriteHistoryFile(filepath.Join(dir, edn.HistoryFile), r.History),
+		edn.WriteHistoryFile(filepath.Join(dir, EDNHistoryFile), r.History),
 	)
 }
 

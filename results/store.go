@@ -21,7 +21,10 @@ const (
 	HistoryFile = "history.jsonl"
 	ResultsFile = "results.json"
 	SummaryFile = "summary.txt"
-	NodesDir    = "nodes"
+	// EDNHistoryFile is the history in Jepsen's format, written beside
+	// history.jsonl (and read where history.jsonl is missing).
+	EDNHistoryFile = "history.edn"
+	NodesDir       = "nodes"
 )
 
 // TimeFormat names run directories; it sorts in time order.
@@ -99,8 +102,9 @@ func (r *Run) ReadJSON(name string, v any) error {
 	return nil
 }
 
-// Open finds the run at path: a run directory, or a history.jsonl inside
-// one (or standing alone, in which case Dir is its directory).
+// Open finds the run at path: a run directory, or a history file inside
+// one (or standing alone, in which case Dir is its directory). A directory's
+// history is its history.jsonl, else its history.edn (a Jepsen store's).
 func Open(path string) (*Run, string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -109,12 +113,15 @@ func Open(path string) (*Run, string, error) {
 	if !st.IsDir() {
 		return &Run{Dir: filepath.Dir(path)}, path, nil
 	}
-	hist := filepath.Join(path, HistoryFile)
-	if _, err := os.Stat(hist); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, "", fmt.Errorf("%s is not a run directory: it has no %s", path, HistoryFile)
+	for _, name := range []string{HistoryFile, EDNHistoryFile} {
+		hist := filepath.Join(path, name)
+		_, err := os.Stat(hist)
+		if err == nil {
+			return &Run{Dir: path}, hist, nil
 		}
-		return nil, "", fmt.Errorf("open run: %w", err)
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, "", fmt.Errorf("open run: %w", err)
+		}
 	}
-	return &Run{Dir: path}, hist, nil
+	return nil, "", fmt.Errorf("%s is not a run directory: it has no %s (nor a Jepsen %s)", path, HistoryFile, EDNHistoryFile)
 }

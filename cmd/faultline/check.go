@@ -10,19 +10,19 @@ import (
 	"github.com/faultline/faultline/results"
 )
 
-// checkCommand re-checks a stored run, or a bare history.jsonl, with the
-// same checkers a live run uses. It writes nothing into the run unless
-// --out names a directory for the reports.
+// checkCommand re-checks a stored run, a bare history.jsonl, or a Jepsen
+// history.edn, with the same checkers a live run uses. It writes nothing
+// into the run unless --out names a directory for the reports.
 func checkCommand(args []string) (int, error) {
-	fs := newFlagSet("check", "check [flags] RUN-DIR|history.jsonl")
+	fs := newFlagSet("check", "check [flags] RUN-DIR|history.jsonl|history.edn")
 	workload := fs.String("workload", "", "workload of a bare history (default: the one in the run's test.json, else register)")
 	checkTimeout := fs.Float64("check-timeout", 0, "seconds the linearizability check may take (default: the run's, else 120)")
-	out := fs.String("out", "", "directory to write reports (visualizations) into; default none")
+	out := fs.String("out", "", "directory to write the reports into (visualizations, plots, timeline.html, junit.xml, history.edn); default none")
 	if err := parseFlags(fs, args); err != nil {
 		return 0, err
 	}
 	if fs.NArg() != 1 {
-		return 0, badInput{errors.New("check takes exactly one PATH: a run directory or a history.jsonl")}
+		return 0, badInput{errors.New("check takes exactly one PATH: a run directory, a history.jsonl or a Jepsen history.edn")}
 	}
 	run, histPath, err := results.Open(fs.Arg(0))
 	if err != nil {
@@ -38,7 +38,7 @@ func checkCommand(args []string) (int, error) {
 	if *checkTimeout > 0 {
 		spec.CheckTimeout = seconds(*checkTimeout)
 	}
-	h, err := harness.ReadJSONLFile(histPath)
+	h, err := readHistory(histPath, spec.Workload)
 	if err != nil {
 		return 0, badInput{err}
 	}
@@ -51,5 +51,10 @@ func checkCommand(args []string) (int, error) {
 	}
 	rs := harness.CheckAll(context.Background(), h, *out, checkers)
 	fmt.Print(results.Summary(spec, rs, ""))
+	if *out != "" {
+		if err := results.WriteReports(*out, results.Report{Spec: spec, History: h, Results: rs}); err != nil {
+			fmt.Fprintf(os.Stderr, "faultline: warning: %v\n", err)
+		}
+	}
 	return rs.Valid.ExitCode(), nil
 }

@@ -176,6 +176,11 @@ func (env *testEnv) runTest(ctx context.Context, spec harness.Spec) (int, error)
 	if err := writeResults(run, spec, rs); err != nil {
 		return 0, err
 	}
+	reportStart := time.Now()
+	if err := results.WriteReports(run.Dir, results.Report{Spec: spec, History: h, Results: rs, Started: started, Took: time.Since(started)}); err != nil {
+		logf("warning: reports: %v", err)
+	}
+	logf("plots, timeline, junit.xml and history.edn written in %.1fs", time.Since(reportStart).Seconds())
 	switch {
 	case interrupted:
 		return 0, fmt.Errorf("interrupted; the partial run was checked and stored in %s", run.Dir)
