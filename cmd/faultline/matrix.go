@@ -172,11 +172,13 @@ func runMatrix(ctx context.Context, title, store string, cells []matrixCell) (in
 	began := time.Now()
 	dir := filepath.Join(store, "matrix", began.UTC().Format(results.TimeFormat))
 	table := results.Table{Title: title, Created: began}
+	logf("matrix: %d cells, table in %s", len(cells), dir)
 	env, err := newTestEnv(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer env.close()
+	logf("matrix: docker engine ready, dead runs swept")
 	for i, mc := range cells {
 		cell := results.SpecCell(mc.spec)
 		switch {
