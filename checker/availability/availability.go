@@ -121,7 +121,7 @@ func (c *Checker) Check(_ context.Context, h harness.History, _ string) harness.
 	}
 	var violations []Violation
 	for i, f := range fs {
-		w, vs := judgeWindow(i+1, f, byNode, cfg, fs[i+1:], last)
+		w, vs := judgeWindow(i+1, f, byNode, cfg, fs[:i], fs[i+1:], last)
 		d.Windows = append(d.Windows, w)
 		violations = append(violations, vs...)
 		d.Headline.add(w)

@@ -332,3 +332,43 @@ func TestOverlappingAndUnjudgedFaults(t *testing.T) {
 	assert.True(t, d.Windows[2].Judged)
 	assert.Contains(t, d.Windows[2].Expectation, "1 of 5 crashed leaves a majority")
 }
+
+// TestUnrecoveredMajorityIsNotHeldToTheBound: n1,n2 never come back after
+// the first partition, and the second puts them on the majority with n3.
+// That side cannot reach a quorum until they do, which is etcd's slow
+// reconnection, not a broken election: the majority rule must not fire.
+func TestUnrecoveredMajorityIsNotHeldToTheBound(t *testing.T) {
+	b := newBuilder(t)
+	b.partition("halves", 10, 20, []string{"n1", "n2"}, []string{"n3", "n4", "n5"})
+	b.partition("halves", 30, 45, []string{"n4", "n5"}, []string{"n1", "n2", "n3"})
+	b.everywhere(five, 0, 50, func(n string) serveFunc {
+		switch n {
+		case "n1", "n2":
+			return unless(healthy, timeout, 10.1, 50)
+		case "n3":
+			return unless(healthy, timeout, 30.1, 50)
+		}
+		return unless(healthy, timeout, 30.1, 50)
+	})
+	r, d := check(t, config(five), b.history())
+	require.Equal(t, harness.ValidTrue, r.Valid)
+	majority := d.Windows[1].Sides[1]
+	assert.Equal(t, []string{"n1", "n2", "n3"}, majority.Nodes)
+	assert.Contains(t, majority.MajorityRuleSkipped, "n1,n2 had answered no linearizable op")
+	assert.Greater(t, *majority.LongestWriteGapS, 10.0, "the gap is still measured")
+
+	// The same second partition after n1,n2 did recover is held to it.
+	b = newBuilder(t)
+	b.partition("halves", 10, 20, []string{"n1", "n2"}, []string{"n3", "n4", "n5"})
+	b.partition("halves", 30, 45, []string{"n4", "n5"}, []string{"n1", "n2", "n3"})
+	b.everywhere(five, 0, 50, func(n string) serveFunc {
+		if n == "n1" || n == "n2" {
+			return unless(unless(healthy, timeout, 10.1, 22), timeout, 30.1, 50)
+		}
+		return unless(healthy, timeout, 30.1, 50)
+	})
+	r, d = check(t, config(five), b.history())
+	require.Equal(t, harness.ValidFalse, r.Valid)
+	assert.Empty(t, d.Windows[1].Sides[1].MajorityRuleSkipped)
+	assert.Equal(t, "majority", d.Violations[0].Rule)
+}

@@ -52,6 +52,11 @@ type Side struct {
 	Role string `json:"role"`
 	// Nodes are the side's nodes.
 	Nodes []string `json:"nodes"`
+	// MajorityRuleSkipped says why the majority rule was not applied to
+	// this majority: too few of its nodes were known to have recovered
+	// from an earlier fault (etcd's peers can take 13 s to reconnect after
+	// a heal, because of TCP's retransmission backoff).
+	MajorityRuleSkipped string `json:"majority_rule_skipped,omitempty"`
 	Figures
 }
 
@@ -63,10 +68,10 @@ type NodeFigures struct {
 	Figures
 }
 
-// judgeWindow measures fault f and applies the rules to it. later are the
-// faults after it and last the history's last time, where the search for
-// recoveries ends.
-func judgeWindow(number int, f fault, byNode map[string][]harness.Pair, cfg Config, later []fault, last time.Duration) (Window, []Violation) {
+// judgeWindow measures fault f and applies the rules to it. earlier and
+// later are the faults before and after it; last is the history's last
+// time, where the search for recoveries ends.
+func judgeWindow(number int, f fault, byNode map[string][]harness.Pair, cfg Config, earlier, later []fault, last time.Duration) (Window, []Violation) {
 	sides, clean := sidesOf(f, cfg)
 	w := Window{
 		Number: number, Kind: f.kind, Layout: f.layout, Cut: f.cut,
@@ -92,6 +97,11 @@ func judgeWindow(number int, f fault, byNode map[string][]harness.Pair, cfg Conf
 		case RoleMinority:
 			vs = append(vs, minorityViolations(number, m.lateOK, f, cfg)...)
 		case RoleMajority:
+			stale := unrecovered(s.nodes, earlier, byNode, cfg, f.start)
+			if len(s.nodes)-len(stale) < cfg.majority() {
+				w.Sides[len(w.Sides)-1].MajorityRuleSkipped = fmt.Sprintf("%s had answered no linearizable op since an earlier fault cut them off, so the side may have held no quorum", strings.Join(stale, ","))
+				break
+			}
 			if m.hasGap && m.longestGap.to-m.longestGap.from > cfg.MajorityGapBound {
 				vs = append(vs, Violation{Window: number, Rule: "majority", Node: strings.Join(s.nodes, ","), Op: -1,
 					Message: fmt.Sprintf("the majority %s accepted no write from %s to %s (%s, bound %s) while its clients waited",
@@ -126,6 +136,32 @@ func judgeWindow(number int, f fault, byNode map[string][]harness.Pair, cfg Conf
 		w.NotJudged = "no clean sides"
 	}
 	return w, vs
+}
+
+// unrecovered lists the nodes that an earlier fault may have cut off and
+// that answered no linearizable op ok between that fault's end and t. A
+// node without clients is never seen to recover, so it is listed too.
+func unrecovered(nodes []string, earlier []fault, byNode map[string][]harness.Pair, cfg Config, t time.Duration) []string {
+	var out []string
+	for _, n := range nodes {
+		var since time.Duration = -1
+		for _, f := range earlier {
+			if mayCutOff(f, n, cfg) {
+				since = f.end
+			}
+		}
+		if since < 0 {
+			continue
+		}
+		served := slices.ContainsFunc(byNode[n], func(p harness.Pair) bool {
+			c := p.Completion
+			return c != nil && c.Type == harness.OK && cfg.linearizable(p.Invoke.F) && c.Time >= since && c.Time < t
+		})
+		if !served {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // minorityViolations reports each linearizable op a side without a quorum

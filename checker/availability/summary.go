@@ -52,6 +52,9 @@ func windowLines(w Window) []string {
 	lines := []string{fmt.Sprintf("  #%d %s, %.2fs to %.2fs (%s)", w.Number, what, w.StartS, w.EndS, w.ClosedBy)}
 	for _, s := range w.Sides {
 		lines = append(lines, "     "+sideLine(s.Role+" "+strings.Join(s.Nodes, ","), s.Role, s.Figures))
+		if s.MajorityRuleSkipped != "" {
+			lines = append(lines, "       majority rule not applied: "+s.MajorityRuleSkipped)
+		}
 	}
 	if len(w.Sides) == 0 && w.NotJudged == "no clean sides" {
 		for _, n := range w.PerNode {
