@@ -21,6 +21,10 @@ type Spec struct {
 	Nodes int `json:"nodes"`
 	// Workload is the --workload name.
 	Workload string `json:"workload"`
+	// SetMode is how the set workload stores its set: keys or append.
+	SetMode string `json:"set_mode,omitempty"`
+	// LockTTL is the session lease TTL of the lock workloads.
+	LockTTL time.Duration `json:"lock_ttl,omitempty"`
 	// Nemesis is the --nemesis value: none, or fault kinds.
 	Nemesis []string `json:"nemesis"`
 	// Partition is the partition layout.

@@ -24,6 +24,7 @@ type testFlags struct {
 	recoverTimeout, availabilityGrace, majorityGapBound          float64
 	seed                                                         int64
 	serializable                                                 bool
+	workloads                                                    workloadFlags
 }
 
 func (f *testFlags) register(fs *flag.FlagSet) {
@@ -49,6 +50,7 @@ func (f *testFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.serializable, "serializable", false, "serializable (local, possibly stale) reads instead of linearizable ones")
 	fs.StringVar(&f.name, "name", "", "test name, the store sub-directory (default TARGET-WORKLOAD)")
 	fs.StringVar(&f.store, "store", "store", "run store directory")
+	f.workloads.register(fs)
 }
 
 // newFlagSet returns a flag set that reports its own errors as bad input
@@ -133,6 +135,9 @@ func (f *testFlags) spec() (harness.Spec, error) {
 		return s, harness.BadFlag("majority-gap-bound", "must be a positive number of seconds, got %v", f.majorityGapBound)
 	}
 	if err := validateTargetBug(f.target, f.targetBug); err != nil {
+		return s, err
+	}
+	if err := f.workloads.apply(&s); err != nil {
 		return s, err
 	}
 	if s.Name == "" {

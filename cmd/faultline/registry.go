@@ -18,7 +18,7 @@ import (
 var allTargets = []targets.Target{etcd.Target{}, kvnode.Target{}}
 
 // workloadNames are the --workload values, in --help order.
-var allWorkloads = []string{"register"}
+var allWorkloads = []string{"register", "set", "bank", "lock-set", "lock-etcd-set", "watch"}
 
 func targetNames() []string {
 	names := make([]string, len(allTargets))
@@ -63,7 +63,7 @@ func newWorkload(spec harness.Spec) (harness.Workload, error) {
 	case "register":
 		return register.New(register.Options{Check: linearizable.Options{Timeout: spec.CheckTimeout}})
 	}
-	return nil, harness.BadFlag("workload", "unknown workload %q", spec.Workload)
+	return newExtraWorkload(spec)
 }
 
 // checkersFor lists every checker that judges a run of spec: the
@@ -88,6 +88,9 @@ func checkersFor(spec harness.Spec) ([]harness.Checker, error) {
 // client per thread, pinned to its node, or given every node of all when
 // the node is harness.FailoverNode.
 func clientOpener(spec harness.Spec, all []harness.Node) func(ctx context.Context, n harness.Node) (harness.Client, error) {
+	// One workload for all the run's clients, final ones included: they
+	// share what it holds (lock-set's guarded set).
+	workload, werr := newWorkload(spec)
 	return func(ctx context.Context, n harness.Node) (harness.Client, error) {
 		endpoints, err := endpointsOf(n, all)
 		if err != nil {
@@ -100,6 +103,14 @@ func clientOpener(spec harness.Spec, all []harness.Node) func(ctx context.Contex
 		switch spec.Workload {
 		case "register":
 			return register.NewClient(cli, n.Name, register.ClientOptions{Timeout: spec.OpTimeout, Serializable: spec.Serializable})
+		}
+		if m, ok := workload.(clientMaker); ok && werr == nil {
+			c, err := m.NewClient(cli, n.Name)
+			if err != nil {
+				cli.Close()
+				return nil, err
+			}
+			return c, nil
 		}
 		cli.Close()
 		return nil, fmt.Errorf("no client for workload %q", spec.Workload)

@@ -151,6 +151,7 @@ func (env *testEnv) runTest(ctx context.Context, spec harness.Spec) (int, error)
 		Generator: workload.Generator(), OpenClient: clientOpener(spec, cluster.Nodes()),
 		Place:   placement(spec.ClientMode),
 		Nemesis: nem, Schedule: spec.Schedule, Recorder: rec,
+		FinalOps: finalOps(workload, cluster.Nodes()),
 		Recover: func(ctx context.Context) error {
 			return cluster.WaitHealthy(ctx, spec.RecoverTimeout)
 		},
