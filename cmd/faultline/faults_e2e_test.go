@@ -135,13 +135,13 @@ func TestCrashDoesNotHealAPartition(t *testing.T) {
 	spec := harness.Spec{
 		Name: "crash-partition", Target: "etcd", Nodes: 3, Workload: "register",
 		Nemesis: []string{"partition", "crash"}, Partition: "n1|n2,n3", KillTargets: "one",
-		TimeLimit: 26 * time.Second, Concurrency: 6, Rate: 100, NemesisInterval: 2 * time.Second,
+		TimeLimit: 28 * time.Second, Concurrency: 6, Rate: 100, NemesisInterval: 2 * time.Second,
 		OpTimeout: 2 * time.Second, Seed: 5, CheckTimeout: time.Minute, RecoverTimeout: time.Minute, Store: store,
 		Schedule: []harness.Step{
 			step(2, nemesis.StartPartition, `{"layout":"n1|n2,n3","seed":1}`),
 			step(4, nemesis.StartCrash, `{"nodes":["n1"],"seed":1}`),
 			step(6, nemesis.StopCrash, ""),
-			step(16, nemesis.StopPartition, ""),
+			step(20, nemesis.StopPartition, ""),
 		},
 	}
 	file := filepath.Join(t.TempDir(), "test.json")
@@ -155,7 +155,7 @@ func TestCrashDoesNotHealAPartition(t *testing.T) {
 
 	reboots := nemesisPairs(h, nemesis.StopCrash)
 	require.Len(t, reboots, 1)
-	require.Equal(t, harness.OK, reboots[0].Completion.Type, reboots[0].Completion.Error)
+	require.Equal(t, harness.OK, reboots[0].Completion.Type, "stop-crash: %s", reboots[0].Completion.Error)
 	var rebooted nemesis.Effect
 	effectOf(t, reboots[0], &rebooted)
 	assert.Equal(t, nemesis.Grudge{"n1": {"n2", "n3"}}, rebooted.Grudge, "the reboot must re-apply n1's side of the partition")

@@ -143,11 +143,16 @@ func (c *Cluster) Kill(ctx context.Context, n harness.Node) error {
 	}
 }
 
+// startTimeout bounds the wait for a started DB process to appear. It
+// appears within milliseconds on an idle engine; on a busy one (a load of
+// 30 on 2 cores was seen) an exec alone can take seconds.
+const startTimeout = 10 * time.Second
+
 // Start starts the DB process on n by a detached exec that appends its
 // output to the target's log, unless it already runs. The first start of a
 // node founds a new cluster; every later one rejoins the existing cluster.
 // Start returns once the process exists (an error with the log's tail if
-// it does not appear within 2 s); it does not wait for it to serve.
+// it does not appear within startTimeout); it does not wait for it to serve.
 func (c *Cluster) Start(ctx context.Context, n harness.Node) error {
 	return c.start(ctx, n, nil)
 }
@@ -193,7 +198,7 @@ func (c *Cluster) start(ctx context.Context, n harness.Node, members []harness.N
 	c.mu.Unlock()
 	// Wait for the process, so that a Start right after this one finds
 	// it running instead of starting a second one.
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(startTimeout)
 	for {
 		running, err := c.Running(ctx, n)
 		if err != nil {
