@@ -4,7 +4,7 @@ BIN     := bin/faultline
 # Flags of the default test; override with `make jepsen JEPSEN_FLAGS="..."`.
 JEPSEN_FLAGS ?= --target etcd --nodes 5 --workload register --nemesis partition,kill --time-limit 60
 
-.PHONY: all build deps images jepsen test clean
+.PHONY: all build deps browser images jepsen test clean
 
 all: build
 
@@ -17,6 +17,13 @@ deps:
 		echo "installing debootstrap with apt"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap; }
 
+# browser installs Debian's chromium, in which the web UI's end-to-end
+# test (cmd/faultline/serve_e2e_test.go) drives `faultline serve` headless.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing chromium with apt"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 # images builds the base image (debootstrap + import) and every target image.
 # Tags carry a content hash, so a second run rebuilds nothing.
 images: build deps
@@ -28,10 +35,11 @@ jepsen: images
 	./$(BIN) test $(JEPSEN_FLAGS)
 
 # test runs the whole suite: unit tests with the race detector, and the
-# end-to-end tests against real containers (they fail, never skip, without
-# Docker). Packages run one at a time (-p 1): their clusters would
-# otherwise compete for two cores and make timing figures noisy.
-test: images
+# end-to-end tests against real containers and a headless chromium (they
+# fail, never skip, without Docker or chromium). Packages run one at a time
+# (-p 1): their clusters would otherwise compete for two cores and make
+# timing figures noisy.
+test: images browser
 	gofmt -l . | tee /dev/stderr | (! read)
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -p 1 -timeout 80m ./...

@@ -6,9 +6,10 @@
 // Usage:
 //
 //	faultline test   [flags]   run one test and check it
-//	faultline check  PATH      re-check a stored run or a history.jsonl
+//	faultline check  PATH      re-check a stored run, a history.jsonl or a Jepsen history.edn
 //	faultline matrix [flags]   run every target x node count x layout and compare them
 //	faultline compare RUN...   compare stored runs in one table
+//	faultline serve  [flags]   browse the run store in a web browser
 //	faultline images           build the images the tests need
 //	faultline clean            remove every container and network of any run
 //
@@ -29,9 +30,10 @@ const usage = `faultline: Jepsen-style fault injection for raft key-value stores
 
 usage:
   faultline test   [flags]        run one test against a real cluster and check it
-  faultline check  [flags] PATH   re-check a stored run directory or history.jsonl
+  faultline check  [flags] PATH   re-check a stored run directory, history.jsonl or Jepsen history.edn
   faultline matrix [flags]        run every target x node count x layout; print and store a comparison table
   faultline compare RUN...        the same table from stored runs (run or test directories)
+  faultline serve  [flags]        browse the run store in a web browser
   faultline images                build the node images (base, etcd, ...)
   faultline clean                 remove every container and network any run left
 
@@ -70,6 +72,8 @@ func run(args []string) (code int) {
 		code, err = matrixCommand(rest)
 	case "compare":
 		code, err = compareCommand(rest)
+	case "serve":
+		code, err = serveCommand(rest)
 	case "images":
 		code, err = imagesCommand(rest)
 	case "clean":
@@ -78,7 +82,7 @@ func run(args []string) (code int) {
 		fmt.Print(usage)
 		return 0
 	default:
-		fmt.Fprintf(os.Stderr, "faultline: unknown command %q: want test, check, matrix, compare, images or clean\n", cmd)
+		fmt.Fprintf(os.Stderr, "faultline: unknown command %q: want test, check, matrix, compare, serve, images or clean\n", cmd)
 		return harness.ExitBadInput
 	}
 	return exitWith(code, err)
