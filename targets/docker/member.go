@@ -138,15 +138,38 @@ func (c *Cluster) AddMember(ctx context.Context, n harness.Node) (harness.Member
 	for {
 		err := c.probe(joinCtx, n)
 		if err == nil {
+			err = c.published(joinCtx, n, added.ID)
+		}
+		if err == nil {
 			c.logf("member %s serves %v after the add began", n.Name, time.Since(begin).Round(time.Millisecond))
 			return added, nil
 		}
 		select {
 		case <-joinCtx.Done():
-			return added, fmt.Errorf("add member %s: started but served no read within %v of the add: %w\n%s", n.Name, time.Since(begin).Round(time.Millisecond), err, c.logTail(context.WithoutCancel(ctx), n, 20))
+			return added, fmt.Errorf("add member %s: started but not serving and listed as started within %v of the add: %w\n%s", n.Name, time.Since(begin).Round(time.Millisecond), err, c.logTail(context.WithoutCancel(ctx), n, 20))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// published reports whether the member list, as n itself sees it, names
+// member id: a member publishes its name through raft once it has
+// started, and until then the next membership change would count on a
+// voter that may not be there. etcd publishes before it serves; kvnode
+// may serve first.
+func (c *Cluster) published(ctx context.Context, n harness.Node, id uint64) error {
+	return c.withClient(ctx, n, func(ctx context.Context, cli *clientv3.Client) error {
+		resp, err := cli.MemberList(ctx)
+		if err != nil {
+			return err
+		}
+		for _, m := range resp.Members {
+			if m.ID == id && m.Name != "" {
+				return nil
+			}
+		}
+		return fmt.Errorf("member %x is not listed as started yet", id)
+	})
 }
 
 // retryMembership calls change with a client pinned to a node other than
