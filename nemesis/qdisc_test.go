@@ -47,3 +47,14 @@ func TestKernelProbeAndCheck(t *testing.T) {
 	_, err = parseProbe("sh: 1: tc: not found\n")
 	assert.Error(t, err, "output without every verdict is no answer")
 }
+
+func TestQdiscScript(t *testing.T) {
+	set := qdiscScript("10.0.0.2", tbfQdisc(1e6))
+	assert.Contains(t, set, "a[1] == ip")
+	assert.Contains(t, set, "-v ip=10.0.0.2")
+	assert.Contains(t, set, `tc qdisc replace dev "$dev" root tbf rate 1000000bit`)
+	clear := qdiscScript("10.0.0.2", "")
+	assert.NotContains(t, clear, "replace")
+	assert.Contains(t, clear, "grep -qE '^qdisc (tbf|netem) '", "only the harness's own qdiscs are removed")
+	assert.Contains(t, clear, `tc qdisc del dev "$dev" root`)
+}

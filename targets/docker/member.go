@@ -33,7 +33,7 @@ var errNoRejoin = errors.New("the target cannot rejoin a wiped node (it is no ta
 // Members lists the raft group's members as the first node that answers
 // reports them. A member added but not yet started has no name.
 func (c *Cluster) Members(ctx context.Context) ([]harness.Member, error) {
-	list, err := c.memberList(ctx, "")
+	list, err := c.memberList(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -216,14 +216,11 @@ type permanent struct{ error }
 
 func (p permanent) Unwrap() error { return p.error }
 
-// memberList returns the member list as the first node other than skip
-// that answers reports it.
-func (c *Cluster) memberList(ctx context.Context, skip string) ([]*etcdserverpb.Member, error) {
+// memberList returns the member list as the first node that answers
+// reports it.
+func (c *Cluster) memberList(ctx context.Context) ([]*etcdserverpb.Member, error) {
 	var errs []error
 	for _, n := range c.nodes {
-		if n.Name == skip {
-			continue
-		}
 		var list []*etcdserverpb.Member
 		err := c.withClient(ctx, n, func(ctx context.Context, cli *clientv3.Client) error {
 			resp, err := cli.MemberList(ctx)
