@@ -97,3 +97,23 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	_, err := Run(context.Background(), RunConfig{Cluster: newFakeCluster(3)})
 	require.Error(t, err)
 }
+
+// reportingNemesis says what its heal did.
+type reportingNemesis struct{ fakeNemesis }
+
+func (*reportingNemesis) HealReport() any { return map[string][]string{"restarted": {"n2"}} }
+
+func TestHealReportIsTheHealValue(t *testing.T) {
+	store := &fakeStore{values: map[string]int{}}
+	cluster := newFakeCluster(3)
+	h, err := Run(context.Background(), RunConfig{
+		Cluster: cluster, Concurrency: 1, TimeLimit: 20 * time.Millisecond, OpTimeout: time.Second, Seed: 1,
+		Generator: &rwGenerator{}, OpenClient: func(context.Context, Node) (Client, error) { return fakeClient{store}, nil },
+		Nemesis: &reportingNemesis{}, Recorder: NewMemoryRecorder(),
+	})
+	require.NoError(t, err)
+	heal := h.Nemesis()
+	require.Len(t, heal, 2)
+	assert.Equal(t, OK, heal[1].Type)
+	assert.JSONEq(t, `{"restarted":["n2"]}`, string(heal[1].Value), "the heal op records what the heal did")
+}
