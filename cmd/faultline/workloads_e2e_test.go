@@ -1,0 +1,174 @@
+package main
+
+// End-to-end tests of the workloads beyond register: each runs on a real
+// 3-node etcd cluster under partitions and must come out valid, with its
+// checker's figures showing that it exercised the store. They need a
+// Docker engine and fail, never skip, without one.
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/faultline/faultline/checker"
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/targets/docker"
+	"github.com/faultline/faultline/workloads/bank"
+	"github.com/faultline/faultline/workloads/lock"
+	"github.com/faultline/faultline/workloads/watch"
+)
+
+// workloadRun runs a short partitioned test of workload on 3 etcd nodes
+// and returns its run directory and results. Partitions start at 3 s and
+// 9 s and last 3 s each.
+func workloadRun(t *testing.T, workload string, extra ...string) (string, harness.RawResults) {
+	t.Helper()
+	cli := dockerClient(t)
+	store := t.TempDir()
+	args := append([]string{"test", "--nodes", "3", "--workload", workload, "--nemesis", "partition",
+		"--time-limit", "15", "--nemesis-interval", "3", "--seed", "11", "--store", store}, extra...)
+	r := faultline(t, 4*time.Minute, args...)
+	require.Equal(t, 0, r.code, "%s on etcd under partitions must be valid:\n%s", workload, r.stderr)
+	dir := latest(t, store)
+	rs := readResults(t, dir)
+	assert.Equal(t, harness.ValidTrue, rs.Valid)
+
+	h, err := harness.ReadJSONLFile(filepath.Join(dir, "history.jsonl"))
+	require.NoError(t, err)
+	partitions := 0
+	for _, op := range h {
+		if op.F == "start-partition" && op.Type == harness.OK {
+			partitions++
+		}
+	}
+	assert.GreaterOrEqual(t, partitions, 2, "the schedule must partition twice")
+
+	again := faultline(t, time.Minute, "check", dir)
+	assert.Equal(t, 0, again.code, "re-checking the stored run must give the same verdict:\n%s", again.stdout)
+	assert.Zero(t, runContainers(t, cli, dir), "the run must leave no container behind")
+	return dir, rs
+}
+
+// runContainers counts the containers left of the run stored in dir.
+// Other runs may share the engine, so only this run's label counts.
+func runContainers(t *testing.T, cli *client.Client, dir string) int {
+	t.Helper()
+	runID := strings.ToLower(strings.ReplaceAll(filepath.Base(dir), ".", ""))
+	f := filters.NewArgs(filters.Arg("label", docker.LabelRun+"="+runID))
+	cs, err := cli.ContainerList(context.Background(), container.ListOptions{All: true, Filters: f})
+	require.NoError(t, err)
+	return len(cs)
+}
+
+// details decodes one checker's details.
+func details(t *testing.T, rs harness.RawResults, name string, v any) {
+	t.Helper()
+	c, ok := rs.Checkers[name]
+	require.True(t, ok, "no %s checker in results.json", name)
+	require.Equal(t, harness.ValidTrue, c.Valid, "%s: %v", name, c.Summary)
+	require.NoError(t, json.Unmarshal(c.Details, v))
+}
+
+func TestSetOnEtcdUnderPartitionsIsValid(t *testing.T) {
+	_, rs := workloadRun(t, "set")
+	var d checker.SetDetails
+	details(t, rs, "set", &d)
+	assert.Greater(t, d.Adds.OK, 300)
+	assert.Equal(t, 3, d.FinalReads.OK, "a final read on every node")
+	assert.Equal(t, d.Adds.OK+d.Recovered.Count, d.Present, "present: every acknowledged add, and the info adds that happened")
+	assert.Zero(t, d.Lost.Count+d.Unexpected.Count+len(d.StaleReads))
+}
+
+func TestBankOnEtcdUnderPartitionsIsValid(t *testing.T) {
+	_, rs := workloadRun(t, "bank")
+	var d bank.Details
+	details(t, rs, "bank", &d)
+	assert.Positive(t, d.Transfers.OK)
+	assert.Greater(t, d.Reads.OK, 100)
+	assert.Empty(t, d.Wrong)
+}
+
+func TestLockSetOnEtcdUnderPartitionsIsValid(t *testing.T) {
+	_, rs := workloadRun(t, "lock-set")
+	var d lock.Details
+	details(t, rs, "lock", &d)
+	assert.Greater(t, d.Holds, 10)
+	assert.Zero(t, d.Overlaps)
+	var set checker.SetDetails
+	details(t, rs, "guarded-set", &set)
+	assert.Equal(t, 1, set.FinalReads.OK, "the in-memory set is read once")
+	assert.Zero(t, set.Lost.Count)
+}
+
+// TestLockEtcdSetOnEtcdUnderPartitionsIsValid runs the fenced variant; a
+// holder cut off by a partition may outlive its lease, which the lock
+// checker reports without failing, as long as the fence held.
+func TestLockEtcdSetOnEtcdUnderPartitionsIsValid(t *testing.T) {
+	_, rs := workloadRun(t, "lock-etcd-set")
+	var d lock.Details
+	details(t, rs, "lock", &d)
+	assert.True(t, d.Fenced)
+	assert.Greater(t, d.Holds, 10)
+	assert.Empty(t, d.FenceViolations)
+	var set checker.SetDetails
+	details(t, rs, "guarded-set", &set)
+	assert.Equal(t, 3, set.FinalReads.OK, "the etcd-held set is read on every node")
+	assert.Zero(t, set.Lost.Count)
+}
+
+func TestWatchOnEtcdUnderPartitionsIsValid(t *testing.T) {
+	_, rs := workloadRun(t, "watch")
+	var d watch.Details
+	details(t, rs, "watch", &d)
+	assert.Greater(t, d.Writes.OK, 200)
+	assert.Zero(t, d.Diverged)
+	complete := 0
+	for _, w := range d.Watchers {
+		if w.Final && w.Complete {
+			complete++
+			assert.Equal(t, d.Revisions, w.Events, "%s replays every revision", w.Name)
+		}
+	}
+	assert.Equal(t, 3, complete, "a complete final watch on every node")
+}
+
+// TestKvnodeRefusesLockAndWatch: kvnode has no Lease or Watch API, so the
+// workloads that need them are bad input, refused before anything starts:
+// no run is stored, so no cluster was made.
+func TestKvnodeRefusesLockAndWatch(t *testing.T) {
+	refused := func(args ...string) result {
+		t.Helper()
+		store := t.TempDir()
+		r := faultline(t, time.Minute, append([]string{"test", "--store", store}, args...)...)
+		runs, err := os.ReadDir(store)
+		require.NoError(t, err)
+		assert.Empty(t, runs, "bad input must start nothing: %v", args)
+		return r
+	}
+	for workload, api := range map[string]string{"lock-set": "Lease and Watch APIs", "lock-etcd-set": "Lease and Watch APIs", "watch": "Watch API"} {
+		r := refused("--target", "kvnode", "--workload", workload)
+		assert.Equal(t, harness.ExitBadInput, r.code, workload)
+		assert.Contains(t, r.stderr, "--workload", workload)
+		assert.Contains(t, r.stderr, api, workload)
+		assert.Contains(t, r.stderr, "kvnode does not implement", workload)
+	}
+	for flag, args := range map[string][]string{
+		"set-mode":    {"--workload", "set", "--set-mode", "list"},
+		"lock-ttl":    {"--workload", "lock-set", "--lock-ttl", "0.5"},
+		"concurrency": {"--workload", "watch", "--concurrency", "1"},
+	} {
+		r := refused(args...)
+		assert.Equal(t, harness.ExitBadInput, r.code, flag)
+		assert.Contains(t, r.stderr, "--"+flag)
+	}
+}
