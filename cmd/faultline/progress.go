@@ -4,25 +4,31 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/results"
 )
 
 // progress keeps the figures of the live progress line: elapsed time
-// against the limit, ok ops/s, ok/fail/info counts and the fault in force.
+// against the limit, ok ops/s, ok/fail/info counts and the faults in force,
+// with the nodes they hit.
 type progress struct {
 	mu              sync.Mutex
 	limit           time.Duration
 	began           time.Time
 	ok, fail, info  int
-	fault           string
+	faults          map[string]string // kind -> label, e.g. partition -> "partition n1 | n2,n3"
 	lastOK, lastTic int
 }
 
 func newProgress(limit time.Duration) *progress {
-	return &progress{limit: limit, began: time.Now(), fault: "none"}
+	return &progress{limit: limit, began: time.Now(), faults: map[string]string{}}
 }
 
 // record counts one op; it is the recorder's hook, so it must be quick.
@@ -31,12 +37,7 @@ func (p *progress) record(op harness.Op) {
 	defer p.mu.Unlock()
 	if !op.IsClient() {
 		if op.Type != harness.Invoke {
-			switch op.F {
-			case "stop-partition", "start", "heal":
-				p.fault = "none"
-			default:
-				p.fault = op.F
-			}
+			p.nemesis(op)
 		}
 		return
 	}
@@ -50,13 +51,58 @@ func (p *progress) record(op harness.Op) {
 	}
 }
 
+// nemesis follows the faults in force from the nemesis's completions, as
+// results.Faults reads their windows: start-X until stop-X, kill until
+// start, pause until resume, and heal ends them all.
+func (p *progress) nemesis(done harness.Op) {
+	f := done.F
+	label := func(kind string) string {
+		return results.FaultLabel(kind, harness.Pair{Invoke: done, Completion: &done})
+	}
+	if kind, ok := strings.CutPrefix(f, "stop-"); ok {
+		delete(p.faults, kind)
+		return
+	}
+	if kind, ok := strings.CutPrefix(f, "start-"); ok {
+		p.faults[kind] = label(kind)
+		return
+	}
+	switch f {
+	case "heal":
+		clear(p.faults)
+	case "start":
+		delete(p.faults, "kill")
+	case "resume":
+		delete(p.faults, "pause")
+	case "kill", "pause":
+		p.faults[f] = label(f)
+	}
+}
+
+// faultText renders the faults in force, or "none".
+func (p *progress) faultText() string {
+	if len(p.faults) == 0 {
+		return "none"
+	}
+	kinds := make([]string, 0, len(p.faults))
+	for kind := range p.faults {
+		kinds = append(kinds, kind)
+	}
+	sort.Strings(kinds)
+	labels := make([]string, len(kinds))
+	for i, kind := range kinds {
+		labels[i] = p.faults[kind]
+	}
+	return strings.Join(labels, " + ")
+}
+
 func (p *progress) line() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	rate := p.ok - p.lastOK
 	p.lastOK = p.ok
 	return fmt.Sprintf("%5.0fs / %.0fs  %4d ok/s  ok %d  fail %d  info %d  fault: %s",
-		time.Since(p.began).Seconds(), p.limit.Seconds(), rate, p.ok, p.fail, p.info, p.fault)
+		time.Since(p.began).Seconds(), p.limit.Seconds(), rate, p.ok, p.fail, p.info, p.faultText())
 }
 
 // start redraws the line every second on w while w is a terminal, and is
@@ -88,7 +134,10 @@ func (p *progress) start(w *os.File) func() {
 	}
 }
 
+// isTerminal reports whether f is a terminal. A character device is not
+// enough: /dev/null is one too, and a line redrawn with \r into a file or
+// a CI log is noise.
 func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
