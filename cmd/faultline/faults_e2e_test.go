@@ -87,11 +87,11 @@ func clientOps(h harness.History, node, f string, from, to time.Duration) (all, 
 // catch: the run must be valid.
 func TestPausedLeaderIsReplaced(t *testing.T) {
 	r, dir := faultRun(t, "--nodes", "3", "--nemesis", "pause", "--fault-targets", "leader",
-		"--time-limit", "22", "--nemesis-interval", "6", "--seed", "11")
+		"--time-limit", "28", "--nemesis-interval", "8", "--seed", "11")
 	require.Equal(t, 0, r.code, "etcd with a paused leader must stay valid:\n%s", r.stderr)
 	h := runHistory(t, dir)
 	pauses, resumes := nemesisPairs(h, nemesis.PauseF), nemesisPairs(h, nemesis.ResumeF)
-	require.Len(t, pauses, 2, "pauses at 6 and 18 s")
+	require.Len(t, pauses, 2, "pauses at 8 and 24 s")
 	require.NotEmpty(t, resumes)
 	var first, second nemesis.Effect
 	effectOf(t, pauses[0], &first)
