@@ -25,7 +25,7 @@ func availabilityChecker(spec harness.Spec) (harness.Checker, bool, error) {
 	}
 	bound := spec.MajorityGapBound
 	if bound <= 0 {
-		bound = availability.DefaultMajorityGapBound
+		bound = availability.DefaultMajorityGapBound(election, spec.OpTimeout)
 	}
 	c, err := availability.New(availability.Config{
 		Nodes:            nemesis.NodeNames(spec.Nodes),

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/faultline/faultline/checker/availability"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/nemesis"
 )
@@ -46,7 +45,7 @@ func (f *testFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.seed, "seed", 0, "seed for ops, stagger and faults; 0 draws one from the clock (it is recorded in test.json)")
 	fs.StringVar(&f.clientMode, "client-mode", modePinned, "how clients reach the cluster: "+strings.Join(clientModes, ", ")+" (pinned: thread i to node i mod N; failover: every endpoint; mixed: alternate threads)")
 	fs.Float64Var(&f.availabilityGrace, "availability-grace", 0, "seconds after a fault is in force that a minority may still answer a linearizable op; 0 = one election timeout + --op-timeout")
-	fs.Float64Var(&f.majorityGapBound, "majority-gap-bound", availability.DefaultMajorityGapBound.Seconds(), "longest time in seconds a majority may accept no write while its clients wait")
+	fs.Float64Var(&f.majorityGapBound, "majority-gap-bound", 0, "longest time in seconds a majority may accept no write while its clients wait; 0 = two election timeouts + --op-timeout + 4 (8 for etcd)")
 	fs.BoolVar(&f.serializable, "serializable", false, "serializable (local, possibly stale) reads instead of linearizable ones")
 	fs.StringVar(&f.name, "name", "", "test name, the store sub-directory (default TARGET-WORKLOAD)")
 	fs.StringVar(&f.store, "store", "store", "run store directory")
@@ -131,8 +130,8 @@ func (f *testFlags) spec() (harness.Spec, error) {
 	if f.availabilityGrace < 0 {
 		return s, harness.BadFlag("availability-grace", "must be 0 (the default) or a positive number of seconds, got %v", f.availabilityGrace)
 	}
-	if f.majorityGapBound <= 0 {
-		return s, harness.BadFlag("majority-gap-bound", "must be a positive number of seconds, got %v", f.majorityGapBound)
+	if f.majorityGapBound < 0 {
+		return s, harness.BadFlag("majority-gap-bound", "must be 0 (the default) or a positive number of seconds, got %v", f.majorityGapBound)
 	}
 	if err := validateTargetBug(f.target, f.targetBug); err != nil {
 		return s, err
