@@ -110,6 +110,7 @@ func (c *Cluster) AddMember(ctx context.Context, n harness.Node) (harness.Member
 	defer cancel()
 	var added harness.Member
 	var members []harness.Node
+	unstarted := false
 	err = c.retryMembership(addCtx, n, func(ctx context.Context, cli *clientv3.Client, list []*etcdserverpb.Member) error {
 		if !slices.ContainsFunc(list, func(m *etcdserverpb.Member) bool { return slices.Contains(m.PeerURLs, rj.PeerURL(n)) }) {
 			resp, err := cli.MemberAdd(ctx, []string{rj.PeerURL(n)})
@@ -120,7 +121,7 @@ func (c *Cluster) AddMember(ctx context.Context, n harness.Node) (harness.Member
 		}
 		for _, m := range list {
 			if slices.Contains(m.PeerURLs, rj.PeerURL(n)) {
-				added = harness.Member{ID: m.ID, Name: n.Name}
+				added, unstarted = harness.Member{ID: m.ID, Name: n.Name}, m.Name == ""
 			}
 		}
 		members = c.nodesOf(rj, list)
@@ -130,6 +131,14 @@ func (c *Cluster) AddMember(ctx context.Context, n harness.Node) (harness.Member
 		return added, fmt.Errorf("add member %s: %w", n.Name, err)
 	}
 	c.logf("member %s added as %x in %v; starting it", n.Name, added.ID, time.Since(begin).Round(time.Millisecond))
+	if unstarted {
+		// A member that never started must start empty: whatever is on
+		// disk belongs to the member that was removed (a removal cut
+		// short before its wipe) or to a start that never got through.
+		if out, err := c.Exec(ctx, n, "sh", "-c", wipeScript(c.cfg.Target.ProcessName(), rj.DataDir())); err != nil {
+			return added, fmt.Errorf("add member %s: wipe: %w (%s)", n.Name, err, out)
+		}
+	}
 	if err := c.start(ctx, n, members); err != nil {
 		return added, fmt.Errorf("add member %s: %w", n.Name, err)
 	}
