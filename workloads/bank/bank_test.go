@@ -138,5 +138,5 @@ func TestWorkloadAgainstEtcd(t *testing.T) {
 	h = s.Run(t, w, etcdtest.RunOptions{Concurrency: 2, TimeLimit: 300 * time.Millisecond})
 	res = w.Checkers()[0].Check(context.Background(), h, "")
 	require.Equal(t, harness.ValidFalse, res.Valid)
-	require.Contains(t, res.Summary[1], "wrong total")
+	require.Contains(t, res.Summary[1], "a wrong total: 1")
 }

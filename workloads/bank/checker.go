@@ -153,13 +153,13 @@ func (c Checker) judge(p harness.Pair, v ReadValue, want []string) (WrongRead, b
 const maxListed = 10
 
 func (c Checker) summary(d *Details, judged int) []string {
-	lines := []string{fmt.Sprintf("bank: %d accounts, total %d; transfers %s; %d reads judged (%d before init), %d wrong",
+	lines := []string{fmt.Sprintf("bank: %d accounts, total %d; transfers %s; reads judged: %d (before init: %d), wrong: %d",
 		c.Accounts, c.Total, d.Transfers, judged, d.Uninitialized, len(d.Wrong))}
 	if judged == 0 {
 		lines = append(lines, "  no read found the accounts: nothing to judge")
 	}
 	if len(d.Wrong) > 0 {
-		lines = append(lines, fmt.Sprintf("  wrong total: %d reads, wrong account set: %d reads, negative balance: %d reads", d.WrongTotal, d.WrongAccounts, d.Negative))
+		lines = append(lines, fmt.Sprintf("  reads with a wrong total: %d, a wrong account set: %d, a negative balance: %d", d.WrongTotal, d.WrongAccounts, d.Negative))
 	}
 	for i, w := range d.Wrong {
 		if i == maxListed {

@@ -223,7 +223,7 @@ func (c Checker) holds(h harness.History, d *Details) []Hold {
 
 func summary(d *Details) []string {
 	lines := []string{
-		fmt.Sprintf("lock: acquires %s; %d holds (longest %v), %d acquires of unknown outcome (never counted as holds)",
+		fmt.Sprintf("lock: acquires %s; holds: %d (longest %v); acquires of unknown outcome, never counted as holds: %d",
 			d.Acquires, d.Holds, d.LongestHold.Round(time.Millisecond), d.Uncertain),
 	}
 	switch {
@@ -232,9 +232,9 @@ func summary(d *Details) []string {
 	case d.Overlaps == 0:
 		lines = append(lines, "  mutual exclusion held: no two holds overlap")
 	case d.Fenced:
-		lines = append(lines, fmt.Sprintf("  %d overlapping pairs of holds: a lease lapsed while its holder still believed it held the lock (the fence must refuse the lapsed holder)", d.Overlaps))
+		lines = append(lines, fmt.Sprintf("  overlapping pairs of holds: %d: a lease lapsed while its holder still believed it held the lock (the fence must refuse the lapsed holder)", d.Overlaps))
 	default:
-		lines = append(lines, fmt.Sprintf("  mutual exclusion violated: %d overlapping pairs of holds", d.Overlaps))
+		lines = append(lines, fmt.Sprintf("  mutual exclusion violated: overlapping pairs of holds: %d", d.Overlaps))
 	}
 	for _, v := range d.Examples {
 		lines = append(lines, fmt.Sprintf("  overlap %v: %s and %s", v.Duration.Round(time.Millisecond), describe(v.First), describe(v.Second)))
@@ -242,11 +242,11 @@ func summary(d *Details) []string {
 	if !d.Fenced {
 		return lines
 	}
-	lines = append(lines, fmt.Sprintf("  fence: %d guarded writes refused because their writer had lost the lock", d.Refused))
+	lines = append(lines, fmt.Sprintf("  fence: guarded writes refused because their writer had lost the lock: %d", d.Refused))
 	if len(d.FenceViolations) == 0 {
 		lines = append(lines, "  fence held: no write took effect after its writer was superseded")
 	} else {
-		lines = append(lines, fmt.Sprintf("  fence violated: %d holds wrote after a later acquire had completed", len(d.FenceViolations)))
+		lines = append(lines, fmt.Sprintf("  fence violated: holds that wrote after a later acquire had completed: %d", len(d.FenceViolations)))
 	}
 	for i, v := range d.FenceViolations {
 		if i == maxExamples {

@@ -49,6 +49,8 @@ const cleanupGrace = time.Second
 
 func newClient(cli *clientv3.Client, node string, opts ClientOptions, guarded guardedSet) *Client {
 	life, cancel := context.WithCancel(context.Background())
+	// No op has process -2 (the nemesis is -1), so the first op is a new
+	// process.
 	return &Client{cli: cli, node: node, opts: opts, guarded: guarded, life: life, cancel: cancel, process: -2}
 }
 

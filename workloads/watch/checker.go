@@ -328,7 +328,7 @@ func summary(d *Details) []string {
 		reopens += w.Reopens
 		longest = max(longest, w.Events)
 	}
-	lines := []string{fmt.Sprintf("watch: writes %s; %d live watchers, %d final watches (%d complete); %d revisions, longest sequence %d events, %d stream resumptions",
+	lines := []string{fmt.Sprintf("watch: writes %s; live watchers: %d, final watches: %d (complete: %d); revisions: %d, longest sequence: %d events, stream resumptions: %d",
 		d.Writes, live, final, complete, d.Revisions, longest, reopens)}
 	for _, w := range d.Watchers {
 		if v := w.Divergence; v != nil {
