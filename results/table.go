@@ -52,13 +52,13 @@ func (t Table) ExitCode() int {
 
 // columns are the table's headings, in order.
 var columns = []string{"target", "nodes", "faults", "verdict", "ok ops/s", "p50 ms", "p99 ms",
-	"election gap s", "minority ok ops", "recovery s", "writes accepted", "run"}
+	"election gap s", "minority ok ops", "recovery s", "writes accepted", "expectations met", "run"}
 
 // row renders a cell's values under columns.
 func (c Cell) row() []string {
 	r := []string{c.Target, fmt.Sprint(c.Nodes), c.Faults, c.Verdict}
 	if c.Verdict == "SKIPPED" || c.Verdict == "ERROR" {
-		r = append(r, "", "", "", "", "", "", "")
+		r = append(r, "", "", "", "", "", "", "", "")
 	} else {
 		r = append(r, fmt.Sprintf("%.1f", c.OKPerSecond), fmtFloat(c.LatencyP50Ms, 1), fmtFloat(c.LatencyP99Ms, 1))
 		r = append(r, availabilityCells(c.Availability)...)
@@ -68,16 +68,21 @@ func (c Cell) row() []string {
 
 // availabilityCells renders the election gap, minority ok ops (the
 // linearizable ones, which break the rules, with serializable reads
-// beside), the recovery and the share of time writes were accepted.
+// beside), the recovery, the share of time writes were accepted, and how
+// many judged fault windows met their expectation.
 func availabilityCells(a *availability.Headline) []string {
 	if a == nil {
-		return []string{"-", "-", "-", "-"}
+		return []string{"-", "-", "-", "-", "-"}
 	}
 	minority := fmt.Sprint(a.MinorityLinearizableOK)
 	if a.MinoritySerializableReads > 0 {
 		minority += fmt.Sprintf(" (+%d serializable reads)", a.MinoritySerializableReads)
 	}
-	return []string{fmtFloat(a.ElectionGapS, 2), minority, fmtFloat(a.RecoveryS, 2), fmt.Sprintf("%.1f%%", 100*a.WriteAvailability)}
+	met := fmt.Sprintf("%d/%d", a.Met, a.Judged)
+	if a.Windows > a.Judged {
+		met += fmt.Sprintf(" (%d not judged)", a.Windows-a.Judged)
+	}
+	return []string{fmtFloat(a.ElectionGapS, 2), minority, fmtFloat(a.RecoveryS, 2), fmt.Sprintf("%.1f%%", 100*a.WriteAvailability), met}
 }
 
 func fmtFloat(p *float64, digits int) string {

@@ -37,7 +37,8 @@ func storeRun(t *testing.T, root, name string, nodes int, valid string, n int, m
 	results := `{"valid": ` + valid + `, "checkers": {
 		"linearizable": {"valid": ` + valid + `},
 		"availability": {"valid": true, "details": {"headline": {"write_availability": 0.9, "election_gap_s": 1.25,
-			"minority_linearizable_ok": 0, "minority_serializable_reads": 7, "recovery_s": 3.5}}}}}`
+			"minority_linearizable_ok": 0, "minority_serializable_reads": 7, "recovery_s": 3.5,
+			"windows": 3, "judged": 2, "met": 2}}}}}`
 	require.NoError(t, run.WriteFile(ResultsFile, []byte(results)))
 	return run.Dir
 }
@@ -94,8 +95,8 @@ func TestTableRendersAndStores(t *testing.T) {
 	md := tab.Markdown()
 	lines := strings.Split(md, "\n")
 	require.GreaterOrEqual(t, len(lines), 7)
-	assert.Contains(t, lines[2], "| target | nodes | faults | verdict | ok ops/s | p50 ms | p99 ms | election gap s | minority ok ops | recovery s | writes accepted | run |")
-	assert.Contains(t, md, "| etcd | 5 | minority-leader | INVALID | 3.0 | 8.0 | 8.0 | 1.25 | 0 (+7 serializable reads) | 3.50 | 90.0% |")
+	assert.Contains(t, lines[2], "| target | nodes | faults | verdict | ok ops/s | p50 ms | p99 ms | election gap s | minority ok ops | recovery s | writes accepted | expectations met | run |")
+	assert.Contains(t, md, "| etcd | 5 | minority-leader | INVALID | 3.0 | 8.0 | 8.0 | 1.25 | 0 (+7 serializable reads) | 3.50 | 90.0% | 2/2 (1 not judged) |")
 	assert.Contains(t, md, "| etcd | 3 | majorities-ring | SKIPPED |")
 	assert.Contains(t, md, "- etcd-n5: linearizable=false")
 	assert.Contains(t, md, "3 cells in 1m35s")

@@ -69,9 +69,11 @@ type Headline struct {
 	MinorityOK int `json:"minority_ok"`
 	// RecoveryS is the longest recovery of a cut-off node after a heal.
 	RecoveryS *float64 `json:"recovery_s"`
-	// Judged and Windows count the fault windows judged and seen.
+	// Judged and Windows count the fault windows judged and seen; Met
+	// counts the judged windows whose expectation was met.
 	Judged  int `json:"judged"`
 	Windows int `json:"windows"`
+	Met     int `json:"met"`
 	// Violations counts every violation of either rule.
 	Violations int `json:"violations"`
 }
@@ -141,6 +143,9 @@ func (hl *Headline) add(w Window) {
 	hl.Windows++
 	if w.Judged {
 		hl.Judged++
+	}
+	if w.Met != nil && *w.Met {
+		hl.Met++
 	}
 	for _, s := range w.Sides {
 		switch s.Role {

@@ -119,11 +119,10 @@ func planMatrix(f testFlags, targetList, nodeList, layoutList string) ([]matrixC
 			for _, layout := range layouts {
 				cf := f
 				cf.target, cf.nodes, cf.partition = target, atoi(n), layout
-				cf.name = fmt.Sprintf("%s-n%s", target, n)
-				if layout != "" {
-					cf.name += "-" + layout
-				} else {
+				cf.name = fmt.Sprintf("%s-n%s-%s", target, n, layout)
+				if layout == "" {
 					cf.partition = "halves"
+					cf.name = fmt.Sprintf("%s-n%s-%s", target, n, faultSlug(f))
 				}
 				spec, err := cf.spec()
 				var fe *harness.FlagError
@@ -139,6 +138,19 @@ func planMatrix(f testFlags, targetList, nodeList, layoutList string) ([]matrixC
 		}
 	}
 	return cells, nil
+}
+
+// faultSlug names the faults of a matrix without partitions, for its
+// cells' test names: etcd-n5-kill-majority.
+func faultSlug(f testFlags) string {
+	slug := strings.ReplaceAll(f.nemesis, ",", "+")
+	switch {
+	case f.killCount > 0:
+		slug += fmt.Sprintf("-%d", f.killCount)
+	case f.killTargets != "":
+		slug += "-" + f.killTargets
+	}
+	return slug
 }
 
 // splitList splits a comma-separated flag value, checks every item and

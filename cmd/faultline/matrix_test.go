@@ -45,7 +45,7 @@ func TestPlanMatrix(t *testing.T) {
 	cells, err = planMatrix(matrixTestFlags(t, "-nemesis", "kill", "-kill-targets", "majority"), "etcd", "3,5", "halves,bridge")
 	require.NoError(t, err)
 	require.Len(t, cells, 2, "without partitions the layouts are not swept")
-	assert.Equal(t, "etcd-n5", cells[1].spec.Name)
+	assert.Equal(t, "etcd-n5-kill-majority", cells[1].spec.Name)
 }
 
 func TestPlanMatrixRejectsBadInput(t *testing.T) {
