@@ -189,6 +189,9 @@ func latencyQuantiles(ops []completed, faults []Fault, end float64) panel {
 			continue
 		}
 		line.LineStyle = draw.LineStyle{Color: ql.color, Width: vg.Points(1.5)}
+		if ql.name == "max" { // dashed, so a p99 equal to it still shows
+			line.LineStyle.Dashes = []vg.Length{vg.Points(5), vg.Points(4)}
+		}
 		points.GlyphStyle = draw.GlyphStyle{Color: ql.color, Radius: vg.Points(2), Shape: draw.CircleGlyph{}}
 		p.Add(line, points)
 		l.Add(ql.name, line, points)

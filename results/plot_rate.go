@@ -3,6 +3,9 @@ package results
 import (
 	"fmt"
 	"math"
+	"strconv"
+
+	"gonum.org/v1/plot"
 
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -47,6 +50,7 @@ func rate(ops []completed, faults []Fault, end float64) []panel {
 		l := newLegend()
 		addFaults(p, &l, faults)
 		p.Y.Min = 0
+		p.Y.Tick.Marker = plot.TickerFunc(rateTicks)
 		for _, t := range outcomes {
 			pts := make(plotter.XYs, n)
 			for b, c := range counts[string(t)] {
@@ -69,4 +73,22 @@ func rate(ops []completed, faults []Fault, end float64) []panel {
 		panels = append(panels, panel{plot: p, legend: l})
 	}
 	return panels
+}
+
+// rateTicks marks an ops/s axis with about five round, plainly written
+// steps: 0, 10, 20 rather than 0.00, 10.00, 20.00.
+func rateTicks(lo, hi float64) []plot.Tick {
+	step := math.Pow(10, math.Floor(math.Log10(max(hi-lo, 1e-9)))-1)
+	for _, m := range []float64{1, 2, 5, 10} {
+		if (hi-lo)/(step*m) <= 6 {
+			step *= m
+			break
+		}
+	}
+	var ticks []plot.Tick
+	for k := math.Ceil(lo / step); k*step <= hi; k++ {
+		v := math.Round(k*step*1e6) / 1e6
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
+	}
+	return ticks
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/plot"
 
 	"github.com/faultline/faultline/harness"
 )
@@ -142,4 +143,17 @@ func BenchmarkWritePlots20k(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(h)), "records")
 	_ = time.Second
+}
+
+func TestRateTicks(t *testing.T) {
+	labels := func(ticks []plot.Tick) []string {
+		var out []string
+		for _, tk := range ticks {
+			out = append(out, tk.Label)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"0", "10", "20", "30", "40", "50"}, labels(rateTicks(0, 57.5)))
+	assert.Equal(t, []string{"0", "0.2", "0.4", "0.6", "0.8", "1"}, labels(rateTicks(0, 1)))
+	assert.Equal(t, []string{"0", "500", "1000", "1500"}, labels(rateTicks(0, 1700)))
 }
