@@ -33,9 +33,10 @@ func availabilityChecker(spec harness.Spec) (harness.Checker, bool, error) {
 		ElectionTimeout:  election,
 		Grace:            grace,
 		MajorityGapBound: bound,
+		Writes:           availabilityWrites(spec.Workload),
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	return c, true, nil
+	return withoutLocalOps(c, spec.Workload), true, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"math"
@@ -128,4 +129,49 @@ func finalOps(w harness.Workload, nodes []harness.Node) []harness.Op {
 // client it is handed.
 type clientMaker interface {
 	NewClient(cli *clientv3.Client, node string) (harness.Client, error)
+}
+
+// availabilityFs says how the availability checker reads a workload's ops:
+// writes change state in the store; local ops need no quorum (lock-set's
+// add works on the harness's memory; a watch op on a node cut off may end
+// ok and empty) and are hidden from it, since an ok one on a minority
+// proves nothing. Workloads not listed use the checker's defaults.
+var availabilityFs = map[string]struct{ writes, local []string }{
+	"set":              {writes: []string{set.Add}},
+	"bank":             {writes: []string{bank.Init, bank.Transfer}},
+	lock.VariantMemory: {writes: []string{lock.Acquire, lock.Release}, local: []string{lock.Add}},
+	lock.VariantEtcd:   {writes: []string{lock.Acquire, lock.Add, lock.Release}},
+	"watch":            {writes: []string{watch.Write}, local: []string{watch.Watch, watch.FinalWatch}},
+}
+
+// availabilityWrites are the fs of workload that change state; nil means
+// the availability checker's defaults (the register's).
+func availabilityWrites(workload string) []string { return availabilityFs[workload].writes }
+
+// withoutLocalOps hides workload's local ops from c, or returns c as it is
+// if there are none.
+func withoutLocalOps(c harness.Checker, workload string) harness.Checker {
+	local := availabilityFs[workload].local
+	if len(local) == 0 {
+		return c
+	}
+	return hiding{Checker: c, fs: local}
+}
+
+// hiding is a checker that judges a history without the client ops of
+// some fs.
+type hiding struct {
+	harness.Checker
+	fs []string
+}
+
+// Check passes the history without the hidden fs to the checker.
+func (c hiding) Check(ctx context.Context, h harness.History, out string) harness.Result {
+	kept := make(harness.History, 0, len(h))
+	for _, op := range h {
+		if !op.IsClient() || !slices.Contains(c.fs, op.F) {
+			kept = append(kept, op)
+		}
+	}
+	return c.Checker.Check(ctx, kept, out)
 }

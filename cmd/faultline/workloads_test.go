@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -74,4 +75,50 @@ func TestEveryWorkloadBuilds(t *testing.T) {
 	var fe *harness.FlagError
 	require.True(t, errors.As(err, &fe))
 	assert.Equal(t, "workload", fe.Flag)
+}
+
+// seen is a checker that remembers the history it was given.
+type seen struct{ h *harness.History }
+
+func (seen) Name() string { return "seen" }
+func (s seen) Check(_ context.Context, h harness.History, _ string) harness.Result {
+	*s.h = h
+	return harness.Result{}
+}
+
+// TestAvailabilitySeesOnlyQuorumOps: lock-set's in-memory adds and the
+// watch ops never reach the availability checker, whose writes are each
+// workload's own.
+func TestAvailabilitySeesOnlyQuorumOps(t *testing.T) {
+	h := harness.History{
+		{Index: 0, Process: 0, Type: harness.Invoke, F: "acquire"},
+		{Index: 1, Process: 0, Type: harness.OK, F: "acquire"},
+		{Index: 2, Process: 0, Type: harness.Invoke, F: "add"},
+		{Index: 3, Process: harness.NemesisProcess, Type: harness.Invoke, F: "add"},
+		{Index: 4, Process: 0, Type: harness.OK, F: "add"},
+	}
+	var got harness.History
+	c := withoutLocalOps(seen{&got}, "lock-set")
+	assert.Equal(t, "seen", c.Name())
+	c.Check(context.Background(), h, "")
+	assert.Equal(t, []int{0, 1, 3}, indexes(got), "the in-memory adds are hidden, the nemesis is not")
+	withoutLocalOps(seen{&got}, "lock-etcd-set").Check(context.Background(), h, "")
+	assert.Len(t, got, 5, "lock-etcd-set's adds are writes to etcd")
+	assert.Nil(t, availabilityWrites("register"), "register keeps the defaults")
+	assert.Equal(t, []string{"init", "transfer"}, availabilityWrites("bank"))
+
+	spec := harness.Spec{Workload: "watch", Nodes: 3, OpTimeout: time.Second}
+	avail, ok, err := availabilityChecker(spec)
+	require.NoError(t, err)
+	require.True(t, ok)
+	_, hidden := avail.(hiding)
+	assert.True(t, hidden, "watch ops are hidden from the availability checker")
+}
+
+func indexes(h harness.History) []int {
+	out := make([]int, len(h))
+	for i, op := range h {
+		out[i] = op.Index
+	}
+	return out
 }
