@@ -50,6 +50,7 @@ func TestMain(m *testing.M) {
 // result is one finished faultline invocation.
 type result struct {
 	code           int
+	pid            int
 	stdout, stderr string
 }
 
@@ -65,7 +66,7 @@ func faultline(t *testing.T, timeout time.Duration, args ...string) result {
 	if err != nil && !errors.As(err, &exitErr) {
 		t.Fatalf("run faultline %v: %v", args, err)
 	}
-	r := result{code: cmd.ProcessState.ExitCode(), stdout: out.String(), stderr: errOut.String()}
+	r := result{code: cmd.ProcessState.ExitCode(), pid: cmd.Process.Pid, stdout: out.String(), stderr: errOut.String()}
 	t.Logf("faultline %v: exit %d\n%s", args, r.code, r.stdout)
 	return r
 }
@@ -105,7 +106,13 @@ func latest(t *testing.T, store string) string {
 
 func TestBadInputStartsNothing(t *testing.T) {
 	cli := dockerClient(t)
-	before, _ := countAll(t, cli)
+	// Other runs may share the engine, so judge each invocation by the
+	// containers and networks labelled with its own pid.
+	startedNothing := func(r result, what string) {
+		c, n := owned(t, cli, r.pid)
+		assert.Zero(t, c, "%s: bad input must start no container", what)
+		assert.Zero(t, n, "%s: bad input must create no network", what)
+	}
 	cases := map[string][]string{
 		"target":      {"--target", "zookeeper"},
 		"workload":    {"--workload", "queue"},
@@ -118,23 +125,16 @@ func TestBadInputStartsNothing(t *testing.T) {
 		r := faultline(t, time.Minute, append([]string{"test", "--store", t.TempDir()}, args...)...)
 		assert.Equal(t, harness.ExitBadInput, r.code, flag)
 		assert.Contains(t, r.stderr, "--"+flag, "the message must name the flag")
+		startedNothing(r, flag)
 	}
 	for layout, want := range map[string]string{"n1,n2|n3,n9": "n9", "n1,n2|n2,n3": "twice"} {
 		r := faultline(t, time.Minute, "test", "--nodes", "3", "--partition", layout, "--store", t.TempDir())
 		assert.Equal(t, harness.ExitBadInput, r.code, layout)
 		assert.Contains(t, r.stderr, want)
+		startedNothing(r, layout)
 	}
 	r := faultline(t, time.Minute, "check", filepath.Join(t.TempDir(), "missing"))
 	assert.Equal(t, harness.ExitBadInput, r.code)
-	after, _ := countAll(t, cli)
-	assert.Equal(t, before, after, "bad input must start no container")
-}
-
-func countAll(t *testing.T, cli *client.Client) (int, error) {
-	f := filters.NewArgs(filters.Arg("label", docker.LabelRun))
-	cs, err := cli.ContainerList(context.Background(), container.ListOptions{All: true, Filters: f})
-	require.NoError(t, err)
-	return len(cs), nil
 }
 
 // TestRegisterOnEtcdUnderFaultsIsValid runs the default test, shortened:
@@ -167,7 +167,7 @@ func TestRegisterOnEtcdUnderFaultsIsValid(t *testing.T) {
 	assert.Positive(t, faults["start-partition"], "the schedule must partition: %v", faults)
 	assert.Positive(t, faults["kill"], "the schedule must kill: %v", faults)
 	assert.Equal(t, 1, faults["heal"])
-	assert.Greater(t, ok, 1000, "clients must get plenty done")
+	assert.Greater(t, ok, 300, "clients must get plenty done (about 1000 on an idle 2-core machine)")
 
 	for _, n := range []string{"n1", "n2", "n3"} {
 		assert.FileExists(t, filepath.Join(dir, results.NodesDir, n, "etcd.log"))
@@ -180,8 +180,9 @@ func TestRegisterOnEtcdUnderFaultsIsValid(t *testing.T) {
 	again := faultline(t, 5*time.Minute, "check", dir)
 	assert.Equal(t, 0, again.code, "re-checking a valid run must give valid")
 
-	cs, _ := countAll(t, cli)
-	assert.Zero(t, cs, "the run must leave no container behind")
+	c, n := owned(t, cli, r.pid)
+	assert.Zero(t, c, "the run must leave no container behind")
+	assert.Zero(t, n, "the run must leave no network behind")
 }
 
 // TestSerializableReadsAreCaught is the harness proving it can fail: reads
