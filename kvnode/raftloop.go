@@ -59,6 +59,31 @@ func transportError(err error) error {
 	return fmt.Errorf("peer transport: %w", err)
 }
 
+// splitMessages divides a Ready's messages into those that may leave before
+// the Ready's entries and hard state are on disk, and those that must wait.
+//
+// The split is raft's own (raft.send, which queues exactly these types in
+// msgsAfterAppend): only MsgAppResp, MsgVoteResp and MsgPreVoteResp vouch
+// for this node's durable state, an appended log or a cast vote, and must
+// wait for the write. Everything else may go at once: that is the leader
+// writing to its disk in parallel with replicating to its followers (Raft
+// thesis, section 10.2.1; raft's doc.go, step 2), which is safe because
+// raft counts the leader's own acknowledgement only on Advance, after the
+// write, so an entry is never committed on the strength of an undurable
+// copy. It is also exactly what raft itself sends before persisting in its
+// AsyncStorageWrites mode.
+func splitMessages(msgs []*raftpb.Message) (early, durable []*raftpb.Message) {
+	for _, m := range msgs {
+		switch m.GetType() {
+		case raftpb.MsgAppResp, raftpb.MsgVoteResp, raftpb.MsgPreVoteResp:
+			durable = append(durable, m)
+		default:
+			early = append(early, m)
+		}
+	}
+	return early, durable
+}
+
 func (s *Server) handleReady(rd raft.Ready) error {
 	if rd.SoftState != nil {
 		if old := s.lead.Swap(rd.SoftState.Lead); old != rd.SoftState.Lead {
@@ -71,8 +96,13 @@ func (s *Server) handleReady(rd raft.Ready) error {
 		s.term.Store(rd.HardState.GetTerm())
 	}
 
-	// 1. Persist: snapshot, then entries and hard state (fsynced when
-	// MustSync). Only after that may messages go out.
+	// 1. Send what promises nothing about this node's disk, while the disk
+	// write below is in progress (see splitMessages).
+	early, durable := splitMessages(rd.Messages)
+	s.transport.Send(early)
+
+	// 2. Persist: snapshot, then entries and hard state (fsynced when
+	// MustSync).
 	hasSnapshot := !raft.IsEmptySnap(rd.Snapshot)
 	if hasSnapshot {
 		if err := s.disk.saveSnapshot(rd.Snapshot); err != nil {
@@ -97,10 +127,10 @@ func (s *Server) handleReady(rd raft.Ready) error {
 		return fmt.Errorf("append to raft storage: %w", err)
 	}
 
-	// 2. Send, now that what the messages promise is durable.
-	s.transport.Send(rd.Messages)
+	// 3. Send the responses that vouch for what was just made durable.
+	s.transport.Send(durable)
 
-	// 3. Apply, and release the reads waiting on a confirmed index.
+	// 4. Apply, and release the reads waiting on a confirmed index.
 	if err := s.applyEntries(rd.CommittedEntries); err != nil {
 		return err
 	}

@@ -63,8 +63,9 @@ type Server struct {
 	lead    atomic.Uint64
 	term    atomic.Uint64
 
-	proposals *proposalWaiters
-	reads     *readWaiters
+	proposals  *proposalWaiters
+	reads      *readWaiters
+	readRounds *readRounds
 
 	grpcServer     *grpc.Server
 	health         *health.Server
@@ -72,12 +73,13 @@ type Server struct {
 	clientListener []net.Listener
 	peerListener   []net.Listener
 
-	stopping chan struct{} // closed when shutdown begins
-	loopDone chan struct{} // closed when the raft loop has returned
-	done     chan struct{} // closed when shutdown is complete
-	stopOnce sync.Once
-	errMu    sync.Mutex
-	err      error
+	stopping  chan struct{} // closed when shutdown begins
+	loopDone  chan struct{} // closed when the raft loop has returned
+	readsDone chan struct{} // closed when the read loop has returned
+	done      chan struct{} // closed when shutdown is complete
+	stopOnce  sync.Once
+	errMu     sync.Mutex
+	err       error
 }
 
 // Start validates cfg, recovers or bootstraps the member's state, and starts
@@ -100,8 +102,10 @@ func Start(cfg Config) (_ *Server, err error) {
 		transportPeers: make(map[uint64]bool),
 		proposals:      newProposalWaiters(),
 		reads:          newReadWaiters(),
+		readRounds:     newReadRounds(),
 		stopping:       make(chan struct{}),
 		loopDone:       make(chan struct{}),
+		readsDone:      make(chan struct{}),
 		done:           make(chan struct{}),
 	}
 	defer func() {
@@ -139,6 +143,7 @@ func Start(cfg Config) (_ *Server, err error) {
 	s.serveClients()
 
 	go s.run()
+	go s.readLoop()
 	go s.publishAttributes()
 	s.disk.purgeOldFiles(s.stopping)
 	lg.Info("kvnode started",
@@ -195,6 +200,7 @@ func (s *Server) stop(cause error) {
 		s.grpcServer.Stop()
 		<-s.loopDone
 		s.node.Stop()
+		<-s.readsDone
 		s.transport.Stop()
 		if err := s.peerServer.Close(); err != nil {
 			s.lg.Warn("close peer server", zap.Error(err))
