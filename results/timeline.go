@@ -197,8 +197,16 @@ func timelineTicks(end, perSecond float64) []plot.Tick {
 	return ticks
 }
 
-// opText is the short label inside a box: "w 3", "r nil", "cas [1,2]".
+// opText is the short label inside a box: "write r1 3", "read r1 null",
+// "cas r2 [1,2]", or for the nemesis what a fault hit: "kill n3".
 func opText(p harness.Pair) string {
+	if !p.Invoke.IsClient() {
+		value := p.Invoke.Value
+		if c := p.Completion; c != nil && len(c.Value) > 0 {
+			value = c.Value
+		}
+		return strings.TrimSpace(p.Invoke.F + " " + describeTargets(value))
+	}
 	value := p.Invoke.Value
 	if c := p.Completion; c != nil && p.Invoke.F == "read" && c.Type == harness.OK {
 		value = c.Value

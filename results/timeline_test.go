@@ -41,6 +41,8 @@ func TestTimelineShowsEveryOpAndFault(t *testing.T) {
 
 	assert.Contains(t, page, "partition n1,n2 | n3,n4,n5")
 	assert.Contains(t, page, "kill n3")
+	assert.Contains(t, page, ">start-partition n1,n2 | n3,n4,n5<", "the nemesis box names the groups")
+	assert.Equal(t, 2, strings.Count(page, `<div class="bandlabel"`), "one label per fault window")
 	assert.Contains(t, page, `class="op info"`)
 	assert.Contains(t, page, `class="op fail"`)
 	assert.Contains(t, page, "error context deadline exceeded", "hover details carry the error")
