@@ -42,9 +42,10 @@ const MajorityGapSlack = 4 * time.Second
 // time out, and a client invokes nothing meanwhile) plus MajorityGapSlack.
 // For etcd's 1 s election timeout and the default 2 s op timeout that is
 // 8 s. Measured on this 2-core machine under a load average of 30 (etcd,
-// 3, 5 and 7 nodes, halves and minority-leader), the majority's gap was
-// 0.7 to 2.6 s, so the bound leaves three times the worst seen, while a
-// majority that never elects still exceeds it within a 10 s fault.
+// 3, 5 and 7 nodes, halves and minority-leader, 14 windows), the
+// majority's gap was 0.7 to 3.0 s, so the bound leaves more than twice the
+// worst seen, while a majority that never elects still exceeds it within a
+// 10 s fault.
 func DefaultMajorityGapBound(electionTimeout, opTimeout time.Duration) time.Duration {
 	return 2*electionTimeout + opTimeout + MajorityGapSlack
 }

@@ -40,7 +40,9 @@ func windowLines(w Window) []string {
 	if w.Layout != "" {
 		what += " " + w.Layout
 	}
-	if len(w.Sides) > 0 {
+	if w.Kind != KindPartition && len(w.Cut) > 0 {
+		what += " " + strings.Join(w.Cut, ",")
+	} else if len(w.Sides) > 0 {
 		var sides []string
 		for _, s := range w.Sides {
 			sides = append(sides, strings.Join(s.Nodes, ","))
