@@ -1,6 +1,7 @@
 package edn
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -38,7 +39,11 @@ func ReadHistory(src []byte, check OpCheck) (harness.History, error) {
 	if err := r.skipSpace(0); err != nil {
 		return nil, err
 	}
-	var ops []Value
+	// Each op is turned into a harness.Op as soon as it is read, so that
+	// only one op's EDN tree is alive at a time: a history of millions of
+	// ops would not fit in memory as trees.
+	lines := bytes.Count(src, []byte{'\n'}) + 1 // ops are usually one a line
+	b := historyBuilder{check: check, timed: true, indexed: true, h: make(harness.History, 0, lines), pos: make([]Pos, 0, lines)}
 	if c := r.peek(); c == '[' || c == '(' {
 		closer := map[rune]rune{'[': ']', '(': ')'}[c]
 		open := r.Pos()
@@ -58,7 +63,10 @@ func ReadHistory(src []byte, check OpCheck) (harness.History, error) {
 			if err != nil {
 				return nil, err
 			}
-			ops = append(ops, v)
+			if err := b.add(v); err != nil {
+				return nil, err
+			}
+			r.recycle(untagged(v))
 		}
 		if extra, err := r.Read(); err == nil {
 			return nil, &Error{Pos: extra.Pos, Msg: "unexpected value after the history's closing " + string(closer)}
@@ -74,10 +82,13 @@ func ReadHistory(src []byte, check OpCheck) (harness.History, error) {
 			if err != nil {
 				return nil, err
 			}
-			ops = append(ops, v)
+			if err := b.add(v); err != nil {
+				return nil, err
+			}
+			r.recycle(untagged(v))
 		}
 	}
-	return historyOf(ops, check)
+	return b.finish()
 }
 
 // ReadHistoryFile reads the history in the file at path; see ReadHistory.
@@ -94,34 +105,47 @@ func ReadHistoryFile(path string, check OpCheck) (harness.History, error) {
 	return h, nil
 }
 
-// historyOf turns op maps into a history, numbering and timing them as
-// ReadHistory promises, and checks that each process has at most one op in
-// flight and that time never goes backwards.
-func historyOf(values []Value, check OpCheck) (harness.History, error) {
-	h := make(harness.History, 0, len(values))
-	timed, indexed := true, true
-	for i, v := range values {
-		op, hasTime, hasIndex, err := opOf(v)
-		if err != nil {
-			return nil, err
-		}
-		timed, indexed = timed && hasTime, indexed && hasIndex && (i == 0 || op.Index > h[i-1].Index)
-		if check != nil {
-			if err := check(op); err != nil {
-				return nil, &Error{Pos: v.Pos, Msg: err.Error()}
-			}
-		}
-		h = append(h, op)
+// historyBuilder collects the ops of a history as they are read.
+type historyBuilder struct {
+	check          OpCheck
+	h              harness.History
+	pos            []Pos
+	timed, indexed bool
+}
+
+// add reads one op map and checks its values.
+func (b *historyBuilder) add(v Value) error {
+	op, hasTime, hasIndex, err := opOf(v)
+	if err != nil {
+		return err
 	}
+	n := len(b.h)
+	b.timed = b.timed && hasTime
+	b.indexed = b.indexed && hasIndex && (n == 0 || op.Index > b.h[n-1].Index)
+	if b.check != nil {
+		if err := b.check(op); err != nil {
+			return &Error{Pos: v.Pos, Msg: err.Error()}
+		}
+	}
+	b.h = append(b.h, op)
+	b.pos = append(b.pos, v.Pos)
+	return nil
+}
+
+// finish numbers and times the ops as ReadHistory promises, and checks
+// that each process has at most one op in flight and that time never goes
+// backwards.
+func (b *historyBuilder) finish() (harness.History, error) {
+	h := b.h
 	inFlight := map[harness.Process]bool{}
 	for i := range h {
-		if !indexed {
+		if !b.indexed {
 			h[i].Index = i
 		}
-		if !timed {
+		if !b.timed {
 			h[i].Time = time.Duration(i)
 		}
-		op, at := h[i], values[i].Pos
+		op, at := h[i], b.pos[i]
 		switch {
 		case i > 0 && op.Time < h[i-1].Time:
 			return nil, &Error{Pos: at, Msg: fmt.Sprintf(":time %d goes back from the previous op's %d", op.Time, h[i-1].Time)}

@@ -110,6 +110,9 @@ func valueEDN(raw json.RawMessage) (string, error) {
 	if isPlainInt(raw) {
 		return string(raw), nil
 	}
+	if old, new, ok := intPair(raw); ok && isPlainInt(old) && isPlainInt(new) {
+		return "[" + string(old) + " " + string(new) + "]", nil // a cas
+	}
 	return FromJSON(raw)
 }
 

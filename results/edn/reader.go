@@ -22,10 +22,13 @@ func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
 // Reader reads EDN values one after another from a text. It is not safe
 // for concurrent use.
 type Reader struct {
-	src  []byte
-	off  int
-	line int
-	col  int
+	// spare is a map's item array its reader is done with, for the next
+	// map to reuse (see recycle).
+	spare []Value
+	src   []byte
+	off   int
+	line  int
+	col   int
 }
 
 // NewReader returns a reader of the EDN text src.
@@ -55,6 +58,16 @@ func (r *Reader) errorf(p Pos, format string, args ...any) error {
 
 func (r *Reader) atEnd() bool { return r.off >= len(r.src) }
 
+// recycle hands back the item array of a map the caller has finished
+// with, and kept nothing of but strings, for the next map to reuse: a
+// history reader reads millions of op maps one at a time.
+func (r *Reader) recycle(m Value) {
+	if m.Kind == Map && cap(m.Items) >= 16 {
+		clear(m.Items)
+		r.spare = m.Items[:0]
+	}
+}
+
 // badRune is what peek and next return for a byte that is not UTF-8.
 const badRune = -2
 
@@ -63,6 +76,9 @@ const badRune = -2
 func (r *Reader) peek() rune {
 	if r.atEnd() {
 		return -1
+	}
+	if b := r.src[r.off]; b < utf8.RuneSelf {
+		return rune(b)
 	}
 	c, size := utf8.DecodeRune(r.src[r.off:])
 	if c == utf8.RuneError && size == 1 {
@@ -77,7 +93,10 @@ func (r *Reader) next() rune {
 	if c == -1 {
 		return -1
 	}
-	_, size := utf8.DecodeRune(r.src[r.off:])
+	size := 1
+	if c >= utf8.RuneSelf {
+		_, size = utf8.DecodeRune(r.src[r.off:])
+	}
 	r.off += size
 	if c == '\n' {
 		r.line, r.col = r.line+1, 1
@@ -163,6 +182,12 @@ func (r *Reader) value(depth int) (Value, error) {
 // next (two characters, #{, for a set).
 func (r *Reader) collection(kind Kind, closer rune, depth int) (Value, error) {
 	v := Value{Kind: kind, Pos: r.Pos()}
+	if kind == Map {
+		v.Items, r.spare = r.spare, nil
+		if v.Items == nil {
+			v.Items = make([]Value, 0, 16) // an op map has up to 8 entries
+		}
+	}
 	if kind == Set {
 		r.next()
 	}
@@ -202,19 +227,57 @@ func checkCollection(v Value) error {
 			return &Error{Pos: last.Pos, Msg: fmt.Sprintf("map key %s has no value", last)}
 		}
 	}
-	seen := make(map[string]bool, len(v.Items)/step)
+	n := len(v.Items) / step
+	if n <= 16 {
+		// Few keys, as in every op map: compare them pairwise, which
+		// allocates nothing for keywords, strings and numbers.
+		for i := step; i < len(v.Items); i += step {
+			for j := 0; j < i; j += step {
+				if sameValue(v.Items[i], v.Items[j]) {
+					return duplicate(v, v.Items[i])
+				}
+			}
+		}
+		return nil
+	}
+	seen := make(map[string]bool, n)
 	for i := 0; i < len(v.Items); i += step {
 		k := v.Items[i].String()
 		if seen[k] {
-			what := "map key"
-			if v.Kind == Set {
-				what = "set element"
-			}
-			return &Error{Pos: v.Items[i].Pos, Msg: fmt.Sprintf("duplicate %s %s", what, k)}
+			return duplicate(v, v.Items[i])
 		}
 		seen[k] = true
 	}
 	return nil
+}
+
+func duplicate(coll, item Value) error {
+	what := "map key"
+	if coll.Kind == Set {
+		what = "set element"
+	}
+	return &Error{Pos: item.Pos, Msg: fmt.Sprintf("duplicate %s %s", what, item)}
+}
+
+// sameValue reports whether a and b are the same EDN value, as their
+// renderings would say.
+func sameValue(a, b Value) bool {
+	if a.Kind != b.Kind {
+		return false
+	}
+	switch a.Kind {
+	case Nil:
+		return true
+	case Bool:
+		return a.Bool == b.Bool
+	case Int:
+		return a.Int == b.Int
+	case String, Keyword, Symbol:
+		return a.Str == b.Str
+	case Char:
+		return a.Char == b.Char
+	}
+	return a.String() == b.String()
 }
 
 // dispatch reads what follows a '#': a set, a symbolic value (##Inf) or a
@@ -272,7 +335,20 @@ func (r *Reader) token() string {
 	for !isDelimiter(r.peek()) {
 		r.next()
 	}
+	if s, ok := common[string(r.src[from:r.off])]; ok {
+		return s // no allocation for the words every op repeats
+	}
 	return string(r.src[from:r.off])
+}
+
+// common are the tokens of a Jepsen history that every op repeats.
+var common = map[string]string{}
+
+func init() {
+	for _, w := range []string{"nil", "true", "false", ":index", ":time", ":type", ":process", ":f", ":value",
+		":node", ":error", ":invoke", ":ok", ":fail", ":info", ":nemesis", ":read", ":write", ":cas"} {
+		common[w] = w
+	}
 }
 
 func isAlpha(c rune) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

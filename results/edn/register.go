@@ -1,6 +1,7 @@
 package edn
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -26,8 +27,8 @@ func CASRegister(op harness.Op) error {
 			return fmt.Errorf(":write wants an integer, got %s", describeJSON(op.Value))
 		}
 	case op.F == "cas" && op.Type == harness.Invoke:
-		var pair []json.RawMessage
-		if json.Unmarshal(op.Value, &pair) != nil || len(pair) != 2 || !isJSONInt(pair[0]) || !isJSONInt(pair[1]) {
+		old, new, ok := intPair(op.Value)
+		if !ok || !isJSONInt(old) || !isJSONInt(new) {
 			return fmt.Errorf(":cas wants [old new] integers, got %s", describeJSON(op.Value))
 		}
 	case op.F == "read" && op.Type == harness.OK:
@@ -36,6 +37,21 @@ func CASRegister(op harness.Op) error {
 		}
 	}
 	return nil
+}
+
+// intPair splits a JSON array of two numbers, "[old,new]", as ToJSON
+// writes it, without a JSON decoder. ok is false for anything else.
+func intPair(raw json.RawMessage) (old, new json.RawMessage, ok bool) {
+	inner, found := bytes.CutPrefix(bytes.TrimSpace(raw), []byte("["))
+	if !found {
+		return nil, nil, false
+	}
+	inner, found = bytes.CutSuffix(inner, []byte("]"))
+	if !found {
+		return nil, nil, false
+	}
+	old, new, ok = bytes.Cut(inner, []byte(","))
+	return bytes.TrimSpace(old), bytes.TrimSpace(new), ok
 }
 
 // isJSONInt reports whether raw is an integer that fits an int64.
