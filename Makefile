@@ -40,7 +40,7 @@ jepsen: images
 # (-p 1): their clusters would otherwise compete for two cores and make
 # timing figures noisy.
 test: images browser
-	gofmt -l . | tee /dev/stderr | (! read)
+	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -p 1 -timeout 80m ./...
 
