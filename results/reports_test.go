@@ -37,3 +37,18 @@ func TestWriteReportsSaysWhatFailed(t *testing.T) {
 	err := WriteReports(filepath.Join(file, "sub"), Report{})
 	assert.ErrorContains(t, err, "reports")
 }
+
+// BenchmarkWriteReports20k writes every report of a 20,000-op history:
+// what a run pays after its check.
+func BenchmarkWriteReports20k(b *testing.B) {
+	h := syntheticHistory(20000, 3)
+	dir := b.TempDir()
+	rs := harness.Results{Valid: harness.ValidTrue, Checkers: map[string]harness.Result{"stats": {Valid: harness.ValidTrue}}}
+	cpu := cpuSeconds(b)
+	for b.Loop() {
+		if err := WriteReports(dir, Report{Spec: harness.Spec{Name: "bench"}, History: h, Results: rs}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric((cpuSeconds(b)-cpu)/float64(b.N), "cpu-s/op")
+}
