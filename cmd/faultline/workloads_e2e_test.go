@@ -83,7 +83,7 @@ func TestSetOnEtcdUnderPartitionsIsValid(t *testing.T) {
 	_, rs := workloadRun(t, "set")
 	var d checker.SetDetails
 	details(t, rs, "set", &d)
-	assert.Greater(t, d.Adds.OK, 300)
+	assert.Greater(t, d.Adds.OK, 100)
 	assert.Equal(t, 3, d.FinalReads.OK, "a final read on every node")
 	assert.Equal(t, d.Adds.OK+d.Recovered.Count, d.Present, "present: every acknowledged add, and the info adds that happened")
 	assert.Zero(t, d.Lost.Count+d.Unexpected.Count+len(d.StaleReads))
@@ -94,7 +94,7 @@ func TestBankOnEtcdUnderPartitionsIsValid(t *testing.T) {
 	var d bank.Details
 	details(t, rs, "bank", &d)
 	assert.Positive(t, d.Transfers.OK)
-	assert.Greater(t, d.Reads.OK, 100)
+	assert.Greater(t, d.Reads.OK, 30)
 	assert.Empty(t, d.Wrong)
 }
 
@@ -102,7 +102,7 @@ func TestLockSetOnEtcdUnderPartitionsIsValid(t *testing.T) {
 	_, rs := workloadRun(t, "lock-set")
 	var d lock.Details
 	details(t, rs, "lock", &d)
-	assert.Greater(t, d.Holds, 10)
+	assert.Greater(t, d.Holds, 5)
 	assert.Zero(t, d.Overlaps)
 	var set checker.SetDetails
 	details(t, rs, "guarded-set", &set)
@@ -118,7 +118,7 @@ func TestLockEtcdSetOnEtcdUnderPartitionsIsValid(t *testing.T) {
 	var d lock.Details
 	details(t, rs, "lock", &d)
 	assert.True(t, d.Fenced)
-	assert.Greater(t, d.Holds, 10)
+	assert.Greater(t, d.Holds, 5)
 	assert.Empty(t, d.FenceViolations)
 	var set checker.SetDetails
 	details(t, rs, "guarded-set", &set)
@@ -130,7 +130,7 @@ func TestWatchOnEtcdUnderPartitionsIsValid(t *testing.T) {
 	_, rs := workloadRun(t, "watch")
 	var d watch.Details
 	details(t, rs, "watch", &d)
-	assert.Greater(t, d.Writes.OK, 200)
+	assert.Greater(t, d.Writes.OK, 50)
 	assert.Zero(t, d.Diverged)
 	complete := 0
 	for _, w := range d.Watchers {
