@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/results"
+	"github.com/faultline/faultline/results/edn"
 )
 
 // checkCommand re-checks a stored run, a bare history.jsonl, or a Jepsen
@@ -57,4 +59,20 @@ func checkCommand(args []string) (int, error) {
 		}
 	}
 	return rs.Valid.ExitCode(), nil
+}
+
+// readHistory reads the history file at path: a Jepsen history.edn when
+// its name ends in .edn, else faultline's history.jsonl (whose torn last
+// line, as a killed harness leaves, is dropped). An EDN history of the
+// register workload is held to the cas-register model's values as it is
+// read, so a bad value is reported at its line and column.
+func readHistory(path, workload string) (harness.History, error) {
+	if !strings.HasSuffix(path, ".edn") {
+		return harness.ReadJSONLFile(path)
+	}
+	var check edn.OpCheck
+	if workload == "register" {
+		check = edn.CASRegister
+	}
+	return edn.ReadHistoryFile(path, check)
 }
