@@ -78,7 +78,10 @@ func availabilityCells(a *availability.Headline) []string {
 	if a.MinoritySerializableReads > 0 {
 		minority += fmt.Sprintf(" (+%d serializable reads)", a.MinoritySerializableReads)
 	}
-	met := fmt.Sprintf("%d/%d", a.Met, a.Judged)
+	met := "-"
+	if a.Met != nil {
+		met = fmt.Sprintf("%d/%d", *a.Met, a.Judged)
+	}
 	if a.Windows > a.Judged {
 		met += fmt.Sprintf(" (%d not judged)", a.Windows-a.Judged)
 	}

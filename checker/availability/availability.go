@@ -70,10 +70,11 @@ type Headline struct {
 	// RecoveryS is the longest recovery of a cut-off node after a heal.
 	RecoveryS *float64 `json:"recovery_s"`
 	// Judged and Windows count the fault windows judged and seen; Met
-	// counts the judged windows whose expectation was met.
-	Judged  int `json:"judged"`
-	Windows int `json:"windows"`
-	Met     int `json:"met"`
+	// counts the judged windows whose expectation was met (nil in results
+	// written before it was counted).
+	Judged  int  `json:"judged"`
+	Windows int  `json:"windows"`
+	Met     *int `json:"met"`
 	// Violations counts every violation of either rule.
 	Violations int `json:"violations"`
 }
@@ -144,8 +145,11 @@ func (hl *Headline) add(w Window) {
 	if w.Judged {
 		hl.Judged++
 	}
+	if hl.Met == nil {
+		hl.Met = new(int)
+	}
 	if w.Met != nil && *w.Met {
-		hl.Met++
+		*hl.Met++
 	}
 	for _, s := range w.Sides {
 		switch s.Role {

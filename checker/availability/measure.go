@@ -27,9 +27,9 @@ type Figures struct {
 	// to its first write accepted under a new leader (or, with the leader
 	// on its side, an ordinary pause between writes). It is not measured
 	// from the fault op's invocation or completion, because applying a
-	// fault takes a while (3.4 s was seen on a loaded machine) and the cut
-	// falls somewhere in between; the wait itself shows where. Nil if no
-	// write was accepted during the fault.
+	// fault takes a while (0.2 s on an idle machine, 12 s was seen under a
+	// load average of 40) and the cut falls somewhere in between; the wait
+	// itself shows where. Nil if no write was accepted during the fault.
 	ElectionGapS *float64 `json:"election_gap_s,omitempty"`
 	// LongestWriteGapS is the longest time, during the fault, that the
 	// group had ops waiting and no write accepted (the election gap
