@@ -4,7 +4,7 @@ BIN     := bin/faultline
 # Flags of the default test; override with `make jepsen JEPSEN_FLAGS="..."`.
 JEPSEN_FLAGS ?= --target etcd --nodes 5 --workload register --nemesis partition,kill --time-limit 60
 
-.PHONY: all build deps browser images jepsen test clean
+.PHONY: all build deps browser images jepsen test bench clean
 
 all: build
 
@@ -43,6 +43,13 @@ test: images browser
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -p 1 -timeout 80m ./...
+
+# bench compares kvnode with etcd on the register workload with no faults
+# and no rate limit, at 3 and 5 nodes: ok ops/s, p50 and p99 latency, and
+# the kvnode/etcd ratios. FAULTLINE_BENCH_TIME, _ROUNDS and _CONCURRENCY
+# tune it (see cmd/faultline/bench_test.go).
+bench: images
+	$(GO) test -tags bench -count=1 -v -run TestBenchTargets -timeout 120m ./cmd/faultline
 
 clean:
 	-./$(BIN) clean

@@ -23,6 +23,7 @@ type testFlags struct {
 	recoverTimeout, availabilityGrace, majorityGapBound          float64
 	seed                                                         int64
 	serializable                                                 bool
+	faults                                                       faultFlags
 	workloads                                                    workloadFlags
 }
 
@@ -33,12 +34,12 @@ func (f *testFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.workload, "workload", "register", "workload: "+strings.Join(workloadNames(), ", "))
 	fs.StringVar(&f.nemesis, "nemesis", "partition,kill", "faults: none, or a comma-separated list of "+strings.Join(nemesis.Faults, ", "))
 	fs.StringVar(&f.partition, "partition", "halves", "partition layout: "+strings.Join(nemesis.Layouts, ", ")+", or explicit groups such as n1,n2|n3,n4,n5")
-	fs.StringVar(&f.killTargets, "kill-targets", "one", "nodes a kill hits: "+strings.Join(nemesis.KillTargets, ", "))
+	fs.StringVar(&f.killTargets, "kill-targets", "", "nodes a kill hits: "+strings.Join(nemesis.Targets, ", ")+" (default: --fault-targets)")
 	fs.IntVar(&f.killCount, "kill-count", 0, "kill exactly this many nodes (overrides --kill-targets; 0 = use --kill-targets)")
 	fs.Float64Var(&f.timeLimit, "time-limit", 60, "seconds of workload")
 	fs.StringVar(&f.concurrency, "concurrency", "2n", "client threads: a number, or Kn meaning K x --nodes")
 	fs.Float64Var(&f.rate, "rate", 200, "target invocations per second over all clients; 0 = unlimited")
-	fs.Float64Var(&f.interval, "nemesis-interval", 10, "seconds between a fault's start and its stop, and between a stop and the next fault")
+	fs.Float64Var(&f.interval, "nemesis-interval", 10, "seconds between two nemesis steps (a fault's start and its stop, or the next fault)")
 	fs.Float64Var(&f.opTimeout, "op-timeout", 2, "seconds before a client op is abandoned (a write becomes info, a read fail)")
 	fs.Float64Var(&f.checkTimeout, "check-timeout", 120, "seconds the linearizability check may take before it answers unknown")
 	fs.Float64Var(&f.recoverTimeout, "recover-timeout", 60, "seconds to wait for the cluster to recover after the final heal")
@@ -49,6 +50,7 @@ func (f *testFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.serializable, "serializable", false, "serializable (local, possibly stale) reads instead of linearizable ones")
 	fs.StringVar(&f.name, "name", "", "test name, the store sub-directory (default TARGET-WORKLOAD)")
 	fs.StringVar(&f.store, "store", "store", "run store directory")
+	f.faults.register(fs)
 	f.workloads.register(fs)
 }
 
@@ -86,7 +88,7 @@ func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Se
 func (f *testFlags) spec() (harness.Spec, error) {
 	s := harness.Spec{
 		Target: f.target, TargetBug: f.targetBug, Nodes: f.nodes, Workload: f.workload,
-		Partition: f.partition, KillTargets: f.killTargets, KillCount: f.killCount,
+		Partition: f.partition, KillCount: f.killCount,
 		TimeLimit: seconds(f.timeLimit), Rate: f.rate, NemesisInterval: seconds(f.interval),
 		OpTimeout: seconds(f.opTimeout), CheckTimeout: seconds(f.checkTimeout),
 		RecoverTimeout: seconds(f.recoverTimeout), Seed: f.seed, Serializable: f.serializable,
@@ -112,8 +114,8 @@ func (f *testFlags) spec() (harness.Spec, error) {
 			return s, harness.BadFlag("partition", "%v", err)
 		}
 	}
-	if !slices.Contains(nemesis.KillTargets, f.killTargets) {
-		return s, harness.BadFlag("kill-targets", "unknown value %q: want one of %s", f.killTargets, strings.Join(nemesis.KillTargets, ", "))
+	if err := f.faults.apply(&s, f.killTargets); err != nil {
+		return s, err
 	}
 	if s.Concurrency, err = harness.ParseConcurrency(f.concurrency, f.nodes); err != nil {
 		return s, err

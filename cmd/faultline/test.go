@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand"
 	"os"
@@ -34,6 +35,11 @@ func testCommand(args []string) (int, error) {
 		return 0, badInput{fmt.Errorf("unexpected argument %q: faultline test takes only flags (see --help)", fs.Arg(0))}
 	}
 	spec, err := f.spec()
+	if f.faults.replay != "" {
+		set := map[string]bool{}
+		fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+		spec, err = replaySpec(f.faults.replay, set, &f)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -93,10 +99,9 @@ func (env *testEnv) runTest(ctx context.Context, spec harness.Spec) (int, error)
 		return 0, err
 	}
 	spec.Versions = map[string]string{"image": image}
-	spec.Schedule = nemesis.Schedule(nemesis.Options{
-		Faults: spec.Nemesis, Layout: spec.Partition, KillTargets: spec.KillTargets,
-		KillCount: spec.KillCount, Interval: spec.NemesisInterval,
-	}, spec.TimeLimit, rand.New(rand.NewSource(spec.Seed)))
+	if spec.Replay == "" {
+		spec.Schedule = nemesis.Schedule(scheduleOptions(spec), spec.TimeLimit, rand.New(rand.NewSource(spec.Seed)))
+	}
 
 	run, err := results.NewRun(spec.Store, spec.Name, time.Now())
 	if err != nil {
@@ -125,6 +130,9 @@ func (env *testEnv) runTest(ctx context.Context, spec harness.Spec) (int, error)
 			logf("teardown: %v", err)
 		}
 	}()
+	if err := checkKernel(ctx, cluster, &spec); err != nil {
+		return 0, err
+	}
 	if err := cluster.WaitHealthy(ctx, healthyTimeout); err != nil {
 		return 0, fmt.Errorf("cluster never became healthy: %w", err)
 	}
