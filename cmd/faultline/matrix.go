@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -209,7 +210,8 @@ func runMatrix(ctx context.Context, title, store string, cells []matrixCell) (in
 		}
 	}
 	fmt.Print("\n" + table.Markdown())
-	fmt.Printf("\ntable: %s\n", filepath.Join(dir, results.TableMarkdown))
+	fmt.Printf("\nverdicts: %s\n", tally(table.Cells))
+	fmt.Printf("table: %s\n", filepath.Join(dir, results.TableMarkdown))
 	if ctx.Err() != nil {
 		return 0, fmt.Errorf("interrupted; the table so far is in %s", dir)
 	}
@@ -272,4 +274,23 @@ func compareCommand(args []string) (int, error) {
 	}
 	fmt.Print(table.Markdown())
 	return table.ExitCode(), nil
+}
+
+// tally counts the cells by verdict, worst first: "4 INVALID, 1 VALID of 5".
+func tally(cells []results.Cell) string {
+	counts := map[string]int{}
+	for _, c := range cells {
+		counts[c.Verdict]++
+	}
+	var parts []string
+	for _, v := range []string{"ERROR", "INVALID", "UNKNOWN", "VALID", "SKIPPED"} {
+		if counts[v] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[v], v))
+			delete(counts, v)
+		}
+	}
+	for _, v := range slices.Sorted(maps.Keys(counts)) {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[v], v))
+	}
+	return fmt.Sprintf("%s of %d", strings.Join(parts, ", "), len(cells))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/results"
 )
 
 func matrixTestFlags(t *testing.T, args ...string) testFlags {
@@ -83,4 +84,10 @@ func TestPlacementModes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a"}, eps)
 	assert.Error(t, validateClientMode("sideways"))
+}
+
+func TestTally(t *testing.T) {
+	cells := []results.Cell{{Verdict: "VALID"}, {Verdict: "INVALID"}, {Verdict: "VALID"}, {Verdict: "ERROR"}, {Verdict: "ODD"}}
+	assert.Equal(t, "1 ERROR, 1 INVALID, 2 VALID, 1 ODD of 5", tally(cells))
+	assert.Equal(t, "2 VALID of 2", tally([]results.Cell{{Verdict: "VALID"}, {Verdict: "VALID"}}))
 }

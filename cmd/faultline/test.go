@@ -28,11 +28,15 @@ func testCommand(args []string) (int, error) {
 	fs := newFlagSet("test", "test [flags]")
 	var f testFlags
 	f.register(fs)
+	count := fs.Int("test-count", 1, "run the test this many times, each with the next seed, and print a table of the runs; the exit code is the worst verdict")
 	if err := parseFlags(fs, args); err != nil {
 		return 0, err
 	}
 	if fs.NArg() > 0 {
 		return 0, badInput{fmt.Errorf("unexpected argument %q: faultline test takes only flags (see --help)", fs.Arg(0))}
+	}
+	if *count < 1 || *count > 1000 {
+		return 0, harness.BadFlag("test-count", "want a number of runs from 1 to 1000, got %d", *count)
 	}
 	spec, err := f.spec()
 	if f.faults.replay != "" {
@@ -45,7 +49,18 @@ func testCommand(args []string) (int, error) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runTest(ctx, spec)
+	if *count == 1 {
+		return runTest(ctx, spec)
+	}
+	// Repeated runs are a matrix whose cells differ only in their seed:
+	// the same table, tally and worst-verdict exit code.
+	cells := make([]matrixCell, *count)
+	for i := range cells {
+		cells[i].spec = spec
+		cells[i].spec.Seed = spec.Seed + int64(i)
+	}
+	title := fmt.Sprintf("faultline test x%d: %s, seeds %d..%d", *count, spec.Name, spec.Seed, spec.Seed+int64(*count-1))
+	return runMatrix(ctx, title, spec.Store, cells)
 }
 
 // logf reports progress on stderr, stamped with the wall clock.
