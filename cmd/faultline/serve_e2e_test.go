@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,6 +32,13 @@ func chromium(t *testing.T, url string, args ...string) string {
 	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
 		"--user-data-dir=" + t.TempDir()}
 	cmd := exec.CommandContext(ctx, bin, append(append(base, args...), url)...)
+	// Chromium forks helpers that inherit its output; on a timeout the
+	// whole process group it leads is killed, and Wait stops waiting for
+	// the pipes soon after, so a wedged browser fails the test instead of
+	// hanging it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	require.NoError(t, cmd.Run(), "chromium %v: %s", args, errOut.String())
