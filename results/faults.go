@@ -92,6 +92,8 @@ type faultValue struct {
 	Layout string     `json:"layout"`
 	Groups [][]string `json:"groups"`
 	Nodes  []string   `json:"nodes"`
+	// Node is the one node a membership step removed or added.
+	Node string `json:"node"`
 }
 
 // FaultLabel names a fault of kind begun by the nemesis op p, with the
@@ -130,6 +132,8 @@ func describeTargets(value json.RawMessage) string {
 			return joinGroups(fv.Groups)
 		case len(fv.Nodes) > 0:
 			return strings.Join(fv.Nodes, ",")
+		case fv.Node != "":
+			return fv.Node
 		case fv.Layout != "":
 			return fv.Layout
 		}

@@ -168,3 +168,21 @@ func cpuSeconds(b *testing.B) float64 {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
+
+func TestFaultLabelsAndColoursOfEveryKind(t *testing.T) {
+	op := func(f, value string) harness.Pair {
+		inv := harness.Op{Process: harness.NemesisProcess, Type: harness.Invoke, F: f}
+		done := harness.Op{Process: harness.NemesisProcess, Type: harness.OK, F: f, Value: []byte(value)}
+		return harness.Pair{Invoke: inv, Completion: &done}
+	}
+	assert.Equal(t, "member-remove n2", FaultLabel("member-remove", op("member-remove", `{"node":"n2","id":"611152ee81c8b573","members":["n1","n3","n4"]}`)))
+	assert.Equal(t, "crash n4", FaultLabel("crash", op("start-crash", `{"nodes":["n4"]}`)))
+	seen := map[string]string{}
+	for _, kind := range []string{"partition", "kill", "pause", "crash", "loss", "bandwidth", "delay", "member-remove", "member-add"} {
+		c := faultColor(kind)
+		assert.NotEqual(t, otherFaultColor, c, "%s must have a colour of its own", kind)
+		key := string([]byte{c.R, c.G, c.B})
+		assert.Empty(t, seen[key], "%s has the colour of %s", kind, seen[key])
+		seen[key] = kind
+	}
+}
