@@ -1,8 +1,9 @@
 package main
 
 // End-to-end tests of the workloads beyond register: each runs on a real
-// 3-node etcd cluster under partitions and must come out valid, with its
-// checker's figures showing that it exercised the store. They need a
+// 3-node etcd cluster under partitions and must come out valid (lock-set
+// excepted: see TestLockSetOnEtcdUnderPartitions), with its checker's
+// figures showing that it exercised the store. They need a
 // Docker engine and fail, never skip, without one.
 
 import (
@@ -98,14 +99,56 @@ func TestBankOnEtcdUnderPartitionsIsValid(t *testing.T) {
 	assert.Empty(t, d.Wrong)
 }
 
-func TestLockSetOnEtcdUnderPartitionsIsValid(t *testing.T) {
-	_, rs := workloadRun(t, "lock-set")
+// TestLockSetOnEtcdWithoutFaultsIsValid: with nothing going wrong, etcd's
+// Mutex excludes, and the lock checker must not cry wolf.
+func TestLockSetOnEtcdWithoutFaultsIsValid(t *testing.T) {
+	store := t.TempDir()
+	r := faultline(t, 4*time.Minute, "test", "--nodes", "3", "--workload", "lock-set", "--nemesis", "none",
+		"--time-limit", "10", "--seed", "11", "--store", store)
+	require.Equal(t, 0, r.code, "lock-set on a healthy etcd cluster must be valid:\n%s", r.stderr)
+	rs := readResults(t, latest(t, store))
 	var d lock.Details
 	details(t, rs, "lock", &d)
 	assert.Greater(t, d.Holds, 5)
 	assert.Zero(t, d.Overlaps)
+}
+
+// TestLockSetOnEtcdUnderPartitions: etcd's Mutex rests on a session lease,
+// and a lease can lapse while its holder still believes it holds the lock
+// (a partition that delays keepalives is enough; Jepsen found the same in
+// etcd 3.4). lock-set has no fence, so under partitions a verdict of
+// invalid is a true finding, not a false alarm, and this test accepts
+// either verdict. What it demands is that the verdict and the findings
+// agree: invalid only for overlapping holds, each one named; everything
+// else valid; and the guarded set losing nothing.
+func TestLockSetOnEtcdUnderPartitions(t *testing.T) {
+	store := t.TempDir()
+	r := faultline(t, 4*time.Minute, "test", "--nodes", "3", "--workload", "lock-set", "--nemesis", "partition",
+		"--time-limit", "15", "--nemesis-interval", "3", "--seed", "11", "--store", store)
+	require.Contains(t, []int{0, 1}, r.code, "lock-set under partitions must reach a verdict:\n%s", r.stderr)
+	rs := readResults(t, latest(t, store))
+	for name, c := range rs.Checkers {
+		if name != "lock" {
+			assert.Equal(t, harness.ValidTrue, c.Valid, "%s: %v", name, c.Summary)
+		}
+	}
+	c, ok := rs.Checkers["lock"]
+	require.True(t, ok, "no lock checker in results.json")
+	var d lock.Details
+	require.NoError(t, json.Unmarshal(c.Details, &d))
+	assert.Greater(t, d.Holds, 5)
+	if d.Overlaps == 0 {
+		assert.Equal(t, harness.ValidTrue, c.Valid)
+		assert.Equal(t, 0, r.code)
+	} else {
+		assert.Equal(t, harness.ValidFalse, c.Valid, "overlapping holds without a fence violate mutual exclusion")
+		assert.Equal(t, 1, r.code)
+		assert.NotEmpty(t, d.Examples, "each violation is named with its holders")
+		assert.Contains(t, r.stdout, "mutual exclusion violated")
+		t.Logf("etcd's lock let %d pairs of holders overlap; first: %+v", d.Overlaps, d.Examples[0])
+	}
 	var set checker.SetDetails
-	details(t, rs, "guarded-set", &set)
+	require.NoError(t, json.Unmarshal(rs.Checkers["guarded-set"].Details, &set))
 	assert.Equal(t, 1, set.FinalReads.OK, "the in-memory set is read once")
 	assert.Zero(t, set.Lost.Count)
 }
