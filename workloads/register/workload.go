@@ -52,6 +52,22 @@ func (w *Workload) Generator() harness.Generator {
 	return newGenerator(w.opts.Generator)
 }
 
+// FinalOps reads the first key, r0, once on every node after the final
+// heal and recovery, as Jepsen's final reads do. r0 was retired long
+// before, so each read must return its last value: a node that lost or
+// never learnt an acknowledged write shows in r0's history. The reads also
+// show when each node answered a linearizable read again after the final
+// heal, which is what the availability checker's recovery needs for a
+// fault that lasted until the end of the workload. It makes Workload a
+// harness.Finisher.
+func (w *Workload) FinalOps(nodes []harness.Node) []harness.Op {
+	ops := make([]harness.Op, 0, len(nodes))
+	for _, n := range nodes {
+		ops = append(ops, harness.Op{Type: harness.Invoke, F: Read, Key: Key(0), Node: n.Name})
+	}
+	return ops
+}
+
 // Checkers returns the linearizability checker with the register's model.
 func (w *Workload) Checkers() []harness.Checker {
 	return []harness.Checker{w.checker}
