@@ -27,14 +27,6 @@ type Fault struct {
 	Label string
 }
 
-// faultClosers maps an op that ends a fault to the kind it ends; heal ends
-// every fault in force.
-var faultClosers = map[string]string{"stop-partition": "partition", "start": "kill", "resume": "pause"}
-
-// faultOpeners maps an op that begins a fault to its kind; any other
-// start-<x> opens a window of kind x.
-var faultOpeners = map[string]string{"kill": "kill", "pause": "pause"}
-
 // Faults reads the fault windows of h from its nemesis ops, in the order
 // they began. A fault begun while one of its kind is in force extends it.
 // The windows match those the linearizability checker annotates.
@@ -51,14 +43,7 @@ func Faults(h harness.History) []Fault {
 		if p.Completion != nil {
 			end = p.Completion.Time
 		}
-		kind, opens := faultOpeners[inv.F]
-		if k, ok := strings.CutPrefix(inv.F, "start-"); ok {
-			kind, opens = k, true
-		}
-		closes, isCloser := faultClosers[inv.F]
-		if k, ok := strings.CutPrefix(inv.F, "stop-"); ok {
-			closes, isCloser = k, true
-		}
+		kind, opens, closes := harness.FaultEdge(inv.F)
 		switch {
 		case opens:
 			if _, inForce := open[kind]; inForce {
@@ -66,10 +51,10 @@ func Faults(h harness.History) []Fault {
 			}
 			open[kind] = len(faults)
 			faults = append(faults, Fault{Kind: kind, Start: inv.Time, End: -1, Label: FaultLabel(kind, p)})
-		case isCloser:
-			if i, ok := open[closes]; ok {
+		case closes:
+			if i, ok := open[kind]; ok {
 				faults[i].End = end
-				delete(open, closes)
+				delete(open, kind)
 			}
 		case inv.F == "heal":
 			for kind, i := range open {

@@ -58,7 +58,7 @@ var columns = []string{"target", "nodes", "faults", "verdict", "ok ops/s", "p50 
 func (c Cell) row() []string {
 	r := []string{c.Target, fmt.Sprint(c.Nodes), c.Faults, c.Verdict}
 	if c.Verdict == "SKIPPED" || c.Verdict == "ERROR" {
-		r = append(r, "", "", "", "", "", "", "", "")
+		r = append(r, make([]string, len(columns)-len(r)-1)...) // blank up to the run column
 	} else {
 		r = append(r, fmt.Sprintf("%.1f", c.OKPerSecond), fmtFloat(c.LatencyP50Ms, 1), fmtFloat(c.LatencyP99Ms, 1))
 		r = append(r, availabilityCells(c.Availability)...)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/faultline/faultline/harness"
@@ -29,32 +28,18 @@ const (
 // overlaps them is not judged as if it were alone.
 var judgedKinds = map[string]bool{KindPartition: true, KindKill: true, KindPause: true, KindCrash: true}
 
-// kindOf reads a nemesis f: the kind of fault it begins or ends. Besides
-// kill/start, pause/resume and member-remove/member-add, every start-X
-// begins a fault of kind X and every stop-X ends one; the final heal ends
-// every fault in force.
+// kindOf reads a nemesis f: the kind of fault it begins or ends, as
+// harness.FaultEdge reads it, except that member-remove begins a fault of
+// kind member and member-add ends it (a point for the reports, a window
+// here). The final heal ends every fault in force.
 func kindOf(f string) (kind string, opens, closes bool) {
 	switch f {
-	case "kill":
-		return KindKill, true, false
-	case "start":
-		return KindKill, false, true
-	case "pause":
-		return KindPause, true, false
-	case "resume":
-		return KindPause, false, true
 	case "member-remove":
 		return "member", true, false
 	case "member-add":
 		return "member", false, true
 	}
-	if k, ok := strings.CutPrefix(f, "start-"); ok {
-		return k, true, false
-	}
-	if k, ok := strings.CutPrefix(f, "stop-"); ok {
-		return k, false, true
-	}
-	return "", false, false
+	return harness.FaultEdge(f)
 }
 
 // fault is one fault window as the nemesis ops tell it, before any client

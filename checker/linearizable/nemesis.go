@@ -26,21 +26,6 @@ type window struct {
 	Description string
 }
 
-// closers maps an op that ends a fault to the kind it ends. "heal" ends
-// every fault in force.
-var closers = map[string]string{
-	"stop-partition": "partition",
-	"start":          "kill",
-	"resume":         "pause",
-}
-
-// openers maps an op that begins a fault to its kind. Any other
-// start-<kind> op opens a window of that kind, closed by stop-<kind>.
-var openers = map[string]string{
-	"kill":  "kill",
-	"pause": "pause",
-}
-
 // nemesisWindows reads the fault windows of h from its nemesis ops, in the
 // order they began. A fault begun while one of its kind is already in force
 // extends that window.
@@ -55,14 +40,7 @@ func nemesisWindows(h harness.History) []window {
 			end = int64(p.Completion.Time)
 		}
 		last = max(last, end)
-		kind, opens := openers[inv.F]
-		if k, ok := strings.CutPrefix(inv.F, "start-"); ok {
-			kind, opens = k, true
-		}
-		closes, isCloser := closers[inv.F]
-		if k, ok := strings.CutPrefix(inv.F, "stop-"); ok {
-			closes, isCloser = k, true
-		}
+		kind, opens, closes := harness.FaultEdge(inv.F)
 		switch {
 		case opens:
 			if _, inForce := open[kind]; inForce {
@@ -70,10 +48,10 @@ func nemesisWindows(h harness.History) []window {
 			}
 			open[kind] = len(windows)
 			windows = append(windows, window{Kind: kind, Start: int64(inv.Time), End: -1, Description: describeFault(p)})
-		case isCloser:
-			if i, ok := open[closes]; ok {
+		case closes:
+			if i, ok := open[kind]; ok {
 				windows[i].End = end
-				delete(open, closes)
+				delete(open, kind)
 			}
 		case inv.F == "heal":
 			for kind, i := range open {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/faultline/faultline/checker/availability"
@@ -94,10 +95,8 @@ func endpointsOf(n harness.Node, all []harness.Node) ([]string, error) {
 
 // validateClientMode checks a --client-mode value.
 func validateClientMode(mode string) error {
-	for _, m := range clientModes {
-		if m == mode {
-			return nil
-		}
+	if slices.Contains(clientModes, mode) {
+		return nil
 	}
 	return harness.BadFlag("client-mode", "unknown mode %q: want one of %s", mode, strings.Join(clientModes, ", "))
 }

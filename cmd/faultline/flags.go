@@ -144,11 +144,20 @@ func (f *testFlags) spec() (harness.Spec, error) {
 	if s.Name == "" {
 		s.Name = f.target + "-" + f.workload
 	}
-	if strings.ContainsAny(s.Name, `/\`) || s.Name == "." || s.Name == ".." || s.Name == "latest" {
-		return s, harness.BadFlag("name", "must be a plain directory name other than latest, got %q", s.Name)
+	if err := checkName(s.Name); err != nil {
+		return s, err
 	}
 	if s.Seed == 0 {
 		s.Seed = time.Now().UnixNano()
 	}
 	return s, s.Validate()
+}
+
+// checkName refuses a test name that is not a plain directory name of the
+// store: the name is the run's parent directory, and latest is a link.
+func checkName(name string) error {
+	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." || name == "latest" {
+		return harness.BadFlag("name", "must be a plain directory name other than latest, got %q", name)
+	}
+	return nil
 }

@@ -3,8 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -52,30 +53,16 @@ func (p *progress) record(op harness.Op) {
 }
 
 // nemesis follows the faults in force from the nemesis's completions, as
-// results.Faults reads their windows: start-X until stop-X, kill until
-// start, pause until resume, and heal ends them all.
+// results.Faults reads their windows.
 func (p *progress) nemesis(done harness.Op) {
-	f := done.F
-	label := func(kind string) string {
-		return results.FaultLabel(kind, harness.Pair{Invoke: done, Completion: &done})
-	}
-	if kind, ok := strings.CutPrefix(f, "stop-"); ok {
+	kind, opens, closes := harness.FaultEdge(done.F)
+	switch {
+	case opens:
+		p.faults[kind] = results.FaultLabel(kind, harness.Pair{Invoke: done, Completion: &done})
+	case closes:
 		delete(p.faults, kind)
-		return
-	}
-	if kind, ok := strings.CutPrefix(f, "start-"); ok {
-		p.faults[kind] = label(kind)
-		return
-	}
-	switch f {
-	case "heal":
+	case done.F == "heal":
 		clear(p.faults)
-	case "start":
-		delete(p.faults, "kill")
-	case "resume":
-		delete(p.faults, "pause")
-	case "kill", "pause":
-		p.faults[f] = label(f)
 	}
 }
 
@@ -84,14 +71,9 @@ func (p *progress) faultText() string {
 	if len(p.faults) == 0 {
 		return "none"
 	}
-	kinds := make([]string, 0, len(p.faults))
-	for kind := range p.faults {
-		kinds = append(kinds, kind)
-	}
-	sort.Strings(kinds)
-	labels := make([]string, len(kinds))
-	for i, kind := range kinds {
-		labels[i] = p.faults[kind]
+	var labels []string
+	for _, kind := range slices.Sorted(maps.Keys(p.faults)) {
+		labels = append(labels, p.faults[kind])
 	}
 	return strings.Join(labels, " + ")
 }

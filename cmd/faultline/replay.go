@@ -49,10 +49,7 @@ func replaySpec(path string, set map[string]bool, f *testFlags) (harness.Spec, e
 	if set["name"] {
 		s.Name = f.name
 	}
-	if strings.ContainsAny(s.Name, `/\`) || s.Name == "" || s.Name == "." || s.Name == ".." || s.Name == "latest" {
-		return s, harness.BadFlag("name", "must be a plain directory name other than latest, got %q", s.Name)
-	}
-	return s, nil
+	return s, checkName(s.Name)
 }
 
 // validateReplay checks a replayed spec as the flags would have been

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	_ "embed"
-	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
@@ -11,6 +10,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/faultline/faultline/results"
 )
@@ -20,7 +21,7 @@ var serveSource string
 
 var servePages = template.Must(template.New("serve").Funcs(template.FuncMap{
 	"verdictClass": verdictClass,
-	"size":         humanSize,
+	"size":         func(n int64) string { return humanize.IBytes(uint64(n)) },
 }).Parse(serveSource))
 
 // server is the web UI over one run store. Every file it reads goes
@@ -226,20 +227,4 @@ func verdictClass(v string) string {
 		return "unknown"
 	}
 	return "none"
-}
-
-// humanSize renders a byte count: "812 B", "3.4 KiB", "12.0 MiB".
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	value, suffix := float64(n)/unit, "KiB"
-	for _, s := range []string{"MiB", "GiB"} {
-		if value < unit {
-			break
-		}
-		value, suffix = value/unit, s
-	}
-	return fmt.Sprintf("%.1f %s", value, suffix)
 }

@@ -38,11 +38,16 @@ func testCommand(args []string) (int, error) {
 	if *count < 1 || *count > 1000 {
 		return 0, harness.BadFlag("test-count", "want a number of runs from 1 to 1000, got %d", *count)
 	}
-	spec, err := f.spec()
+	var spec harness.Spec
+	var err error
 	if f.faults.replay != "" {
+		// The replayed test.json is the whole spec; the flags only
+		// name where it is stored.
 		set := map[string]bool{}
 		fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 		spec, err = replaySpec(f.faults.replay, set, &f)
+	} else {
+		spec, err = f.spec()
 	}
 	if err != nil {
 		return 0, err
