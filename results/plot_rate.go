@@ -78,8 +78,11 @@ func rate(ops []completed, faults []Fault, end float64) []panel {
 // rateTicks marks an ops/s axis with about five round, plainly written
 // steps: 0, 10, 20 rather than 0.00, 10.00, 20.00.
 func rateTicks(lo, hi float64) []plot.Tick {
+	// (hi-lo)/step lies in [10, 100), so one of these multipliers always
+	// leaves at most 6 steps; without 20 a range of 61 to 99 fell through
+	// and got a tick per unit.
 	step := math.Pow(10, math.Floor(math.Log10(max(hi-lo, 1e-9)))-1)
-	for _, m := range []float64{1, 2, 5, 10} {
+	for _, m := range []float64{1, 2, 5, 10, 20} {
 		if (hi-lo)/(step*m) <= 6 {
 			step *= m
 			break

@@ -157,6 +157,8 @@ func TestRateTicks(t *testing.T) {
 	assert.Equal(t, []string{"0", "10", "20", "30", "40", "50"}, labels(rateTicks(0, 57.5)))
 	assert.Equal(t, []string{"0", "0.2", "0.4", "0.6", "0.8", "1"}, labels(rateTicks(0, 1)))
 	assert.Equal(t, []string{"0", "500", "1000", "1500"}, labels(rateTicks(0, 1700)))
+	assert.Equal(t, []string{"0", "20", "40", "60"}, labels(rateTicks(0, 63)), "a range of 61 to 99 once got a tick per unit")
+	assert.Equal(t, []string{"0", "20", "40", "60", "80"}, labels(rateTicks(0, 99)))
 }
 
 // cpuSeconds is the CPU time this process has used, user and system: a
