@@ -189,19 +189,33 @@ func TestRegisterOnEtcdUnderFaultsIsValid(t *testing.T) {
 // served locally by a node cut off from the majority are stale, and the
 // linearizability checker must say so.
 func TestSerializableReadsAreCaught(t *testing.T) {
+	// Whether a 30 s run happens to read a stale value depends on which
+	// keys the cut-off node's clients share with the majority's while a
+	// partition is in force: most runs do, not every one (one in a CI
+	// rehearsal did not). Three runs make a miss of all three negligible;
+	// each invalid one must show its anomalies and re-check the same.
 	store := t.TempDir()
-	r := faultline(t, 5*time.Minute, "test", "--nodes", "3", "--nemesis", "partition", "--partition", "one",
-		"--serializable", "--time-limit", "30", "--nemesis-interval", "5", "--store", store)
-	require.Equal(t, 1, r.code, "stale serializable reads must make the run invalid:\n%s", r.stderr)
-	dir := latest(t, store)
-	rs := readResults(t, dir)
-	assert.Equal(t, harness.ValidFalse, rs.Checkers["linearizable"].Valid)
-	pages, err := filepath.Glob(filepath.Join(dir, "linear", "*.html"))
+	r := faultline(t, 10*time.Minute, "test", "--nodes", "3", "--nemesis", "partition", "--partition", "one",
+		"--serializable", "--time-limit", "30", "--nemesis-interval", "5", "--test-count", "3", "--store", store)
+	require.Equal(t, 1, r.code, "stale serializable reads must make the runs invalid:\n%s", r.stderr)
+	dirs, err := filepath.Glob(filepath.Join(store, "etcd-register", "2*"))
 	require.NoError(t, err)
-	assert.NotEmpty(t, pages, "every non-linearizable key gets a visualization")
-
-	again := faultline(t, 5*time.Minute, "check", dir)
-	assert.Equal(t, 1, again.code, "re-checking an invalid run must give invalid")
+	require.Len(t, dirs, 3)
+	invalid := 0
+	for _, dir := range dirs {
+		rs := readResults(t, dir)
+		if rs.Checkers["linearizable"].Valid != harness.ValidFalse {
+			continue
+		}
+		invalid++
+		pages, err := filepath.Glob(filepath.Join(dir, "linear", "*.html"))
+		require.NoError(t, err)
+		assert.NotEmpty(t, pages, "every non-linearizable key gets a visualization")
+		again := faultline(t, 5*time.Minute, "check", dir)
+		assert.Equal(t, 1, again.code, "re-checking an invalid run must give invalid")
+	}
+	assert.Positive(t, invalid, "the linearizability checker must flag the stale reads")
+	assert.Contains(t, r.stdout, "INVALID")
 }
 
 // startAndWaitForContainers starts a long test and waits until its cluster
