@@ -2,6 +2,7 @@ package nemesis
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -9,10 +10,32 @@ import (
 	"github.com/faultline/faultline/harness"
 )
 
-// MinMembers is the smallest raft group the member fault leaves: it never
-// removes a member from a group of MinMembers or fewer. Three members
-// still survive one failure; two would not.
-const MinMembers = 3
+// memberFault is the member kind: a member removed and wiped, later added
+// back empty.
+type memberFault struct{}
+
+func (memberFault) start(ctx context.Context, m *Nemesis, c harness.Cluster, op harness.Op) (any, error) {
+	return m.removeMember(ctx, c, op)
+}
+
+func (memberFault) stop(ctx context.Context, m *Nemesis, c harness.Cluster, op harness.Op) (any, error) {
+	return m.addMember(ctx, c, op)
+}
+
+// draw is not used: the schedule draws member steps itself, since they
+// depend on the membership it tracks.
+func (memberFault) draw(base faultValue, _ Options) any { return base }
+
+func (memberFault) check(raw json.RawMessage, names []string) error {
+	var v memberValue
+	if err := decodeStrict(raw, &v); err != nil {
+		return err
+	}
+	if !slices.Contains(names, v.Node) {
+		return fmt.Errorf("node %q is not one of n1..n%d", v.Node, len(names))
+	}
+	return nil
+}
 
 // membershipOf returns c's membership powers, or a refusal.
 func membershipOf(c harness.Cluster) (harness.Membership, error) {

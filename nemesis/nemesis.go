@@ -1,10 +1,11 @@
-// Package nemesis injects faults into a cluster: network partitions in the
-// shape of a layout, packet loss, bandwidth limits and delays; kills,
-// pauses and crashes of nodes; membership changes; and the schedule that
-// times them. The layouts and the schedule are pure functions of a seed;
-// the rest touches the cluster only through harness.Cluster and the
-// optional powers a cluster may have (harness.Pauser, harness.Crasher,
-// harness.Membership).
+// Package nemesis injects the faults that package fault describes into a
+// cluster: network partitions in the shape of a layout, packet loss,
+// bandwidth limits and delays; kills, pauses and crashes of nodes;
+// membership changes; and the schedule that times them. Each kind has an
+// injector (injector.go) in a file of its own. The layouts and the
+// schedule are pure functions of a seed; the rest touches the cluster only
+// through harness.Cluster and the optional powers a cluster may have
+// (harness.Pauser, harness.Crasher, harness.Membership).
 package nemesis
 
 import (
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
 )
 
@@ -85,31 +87,14 @@ func (m *Nemesis) Invoke(ctx context.Context, c harness.Cluster, op harness.Op) 
 }
 
 func (m *Nemesis) invoke(ctx context.Context, c harness.Cluster, op harness.Op) (any, error) {
-	switch op.F {
-	case StartPartition:
-		return m.startPartition(ctx, c, op)
-	case StartLoss, StartBandwidth, StartDelay:
-		return m.startNetworkFault(ctx, c, op)
-	case StopPartition, StopLoss, StopBandwidth, StopDelay:
-		return m.stopNetworkFault(ctx, c, op.F)
-	case KillF:
-		return m.kill(ctx, c, op)
-	case StartF:
-		return m.restart(ctx, c)
-	case PauseF:
-		return m.pause(ctx, c, op)
-	case ResumeF:
-		return m.resume(ctx, c)
-	case StartCrash:
-		return m.crash(ctx, c, op)
-	case StopCrash:
-		return m.reboot(ctx, c)
-	case MemberRemove:
-		return m.removeMember(ctx, c, op)
-	case MemberAdd:
-		return m.addMember(ctx, c, op)
+	_, inj, starts, err := injectorOf(op.F)
+	if err != nil {
+		return nil, err
 	}
-	return nil, refuse("nemesis cannot %q", op.F)
+	if starts {
+		return inj.start(ctx, m, c, op)
+	}
+	return inj.stop(ctx, m, c, op)
 }
 
 // HealReport is the heal op's completion value: what the final heal did.
@@ -143,7 +128,7 @@ func (m *Nemesis) Heal(ctx context.Context, c harness.Cluster) error {
 	rep.Restarted = restarted.Nodes
 	var addErrs []error
 	for _, name := range sortedKeys(m.removed) {
-		v := harness.Op{F: MemberAdd, Value: harness.MustValue(memberValue{Node: name})}
+		v := harness.Op{F: fault.MemberAdd, Value: harness.MustValue(memberValue{Node: name})}
 		if _, err := m.addMember(ctx, c, v); err != nil {
 			addErrs = append(addErrs, err)
 			continue

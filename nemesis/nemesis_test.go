@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
 )
 
@@ -25,16 +26,16 @@ func invoke(t *testing.T, m *Nemesis, c harness.Cluster, f string, value any) ha
 func TestCrashDuringAPartitionKeepsThePartition(t *testing.T) {
 	c := newFakeCluster(3)
 	m := New()
-	done := invoke(t, m, c, StartPartition, partitionValue{Layout: "n1|n2,n3"})
+	done := invoke(t, m, c, fault.StartPartition, partitionValue{Layout: "n1|n2,n3"})
 	require.Equal(t, harness.OK, done.Type, done.Error)
 	require.True(t, c.drops("n1", "n2"))
 
-	done = invoke(t, m, c, StartCrash, faultValue{Nodes: []string{"n1"}})
+	done = invoke(t, m, c, fault.StartCrash, faultValue{Nodes: []string{"n1"}})
 	require.Equal(t, harness.OK, done.Type, done.Error)
 	assert.False(t, c.drops("n1", "n2"), "the fake loses the rules with the machine, as Docker does")
 
 	c.log = nil
-	done = invoke(t, m, c, StopCrash, nil)
+	done = invoke(t, m, c, fault.StopCrash, nil)
 	require.Equal(t, harness.OK, done.Type, done.Error)
 	assert.True(t, c.drops("n1", "n2"), "the rebooted node must be cut off again")
 	assert.True(t, c.drops("n1", "n3"))
@@ -43,7 +44,7 @@ func TestCrashDuringAPartitionKeepsThePartition(t *testing.T) {
 	require.NoError(t, json.Unmarshal(done.Value, &effect))
 	assert.Equal(t, Grudge{"n1": {"n2", "n3"}}, effect.Grudge, "the completion says what was re-applied")
 
-	done = invoke(t, m, c, StopPartition, nil)
+	done = invoke(t, m, c, fault.StopPartition, nil)
 	require.Equal(t, harness.OK, done.Type, done.Error)
 	assert.False(t, c.drops("n1", "n2"))
 }
@@ -51,10 +52,10 @@ func TestCrashDuringAPartitionKeepsThePartition(t *testing.T) {
 func TestPartitionStartedWhileCrashedReachesTheNodeOnReboot(t *testing.T) {
 	c := newFakeCluster(3)
 	m := New()
-	require.Equal(t, harness.OK, invoke(t, m, c, StartCrash, faultValue{Nodes: []string{"n3"}}).Type)
-	done := invoke(t, m, c, StartPartition, partitionValue{Layout: "n1,n2|n3"})
+	require.Equal(t, harness.OK, invoke(t, m, c, fault.StartCrash, faultValue{Nodes: []string{"n3"}}).Type)
+	done := invoke(t, m, c, fault.StartPartition, partitionValue{Layout: "n1,n2|n3"})
 	require.Equal(t, harness.OK, done.Type, "a down machine is skipped, not an error: %s", done.Error)
-	require.Equal(t, harness.OK, invoke(t, m, c, StopCrash, nil).Type)
+	require.Equal(t, harness.OK, invoke(t, m, c, fault.StopCrash, nil).Type)
 	assert.True(t, c.drops("n3", "n1"))
 }
 
@@ -65,12 +66,12 @@ func TestHealUndoesEveryFault(t *testing.T) {
 		f     string
 		value any
 	}{
-		{StartLoss, faultValue{Nodes: []string{"n2"}, Probability: 0.5}},
-		{PauseF, faultValue{Nodes: []string{"n3"}}},
-		{StartBandwidth, faultValue{Nodes: []string{"n1"}, Rate: "1mbit"}},
-		{StartCrash, faultValue{Nodes: []string{"n4"}}},
-		{KillF, faultValue{Nodes: []string{"n1"}}},
-		{MemberRemove, memberValue{Node: "n5"}},
+		{fault.StartLoss, faultValue{Nodes: []string{"n2"}, Probability: 0.5}},
+		{fault.Pause, faultValue{Nodes: []string{"n3"}}},
+		{fault.StartBandwidth, faultValue{Nodes: []string{"n1"}, Rate: "1mbit"}},
+		{fault.StartCrash, faultValue{Nodes: []string{"n4"}}},
+		{fault.Kill, faultValue{Nodes: []string{"n1"}}},
+		{fault.MemberRemove, memberValue{Node: "n5"}},
 	} {
 		done := invoke(t, m, c, step.f, step.value)
 		require.Equal(t, harness.OK, done.Type, "%s: %s", step.f, done.Error)
@@ -100,28 +101,28 @@ func TestHealUndoesEveryFault(t *testing.T) {
 func TestMemberStepsKeepSafeBounds(t *testing.T) {
 	c := newFakeCluster(4)
 	m := New()
-	done := invoke(t, m, c, MemberRemove, memberValue{Node: "n2"})
+	done := invoke(t, m, c, fault.MemberRemove, memberValue{Node: "n2"})
 	require.Equal(t, harness.OK, done.Type, done.Error)
 	var effect MemberEffect
 	require.NoError(t, json.Unmarshal(done.Value, &effect))
 	assert.Equal(t, MemberEffect{Node: "n2", ID: "2", Members: []string{"n1", "n3", "n4"}}, effect)
 	assert.Equal(t, "n2", done.Node)
 
-	done = invoke(t, m, c, MemberRemove, memberValue{Node: "n3"})
+	done = invoke(t, m, c, fault.MemberRemove, memberValue{Node: "n3"})
 	assert.Equal(t, harness.Fail, done.Type, "3 members must never become 2")
 	assert.Contains(t, done.Error, "never goes below 3")
 	assert.Len(t, c.members, 3, "a refused step does nothing")
 
-	done = invoke(t, m, c, MemberAdd, memberValue{Node: "n3"})
+	done = invoke(t, m, c, fault.MemberAdd, memberValue{Node: "n3"})
 	assert.Equal(t, harness.Fail, done.Type, "n3 was never removed")
 
-	done = invoke(t, m, c, MemberAdd, memberValue{Node: "n2"})
+	done = invoke(t, m, c, fault.MemberAdd, memberValue{Node: "n2"})
 	require.Equal(t, harness.OK, done.Type, done.Error)
 	require.NoError(t, json.Unmarshal(done.Value, &effect))
 	assert.Equal(t, []string{"n1", "n2", "n3", "n4"}, effect.Members)
 
 	c.members[0] = ""
-	done = invoke(t, m, c, MemberRemove, memberValue{Node: "n2"})
+	done = invoke(t, m, c, fault.MemberRemove, memberValue{Node: "n2"})
 	assert.Equal(t, harness.Fail, done.Type, "no removal while a member has not started")
 }
 
@@ -129,23 +130,23 @@ func TestTargetsAndValuesAreRecorded(t *testing.T) {
 	c := newFakeCluster(5)
 	c.leader = "n4"
 	m := New()
-	done := invoke(t, m, c, PauseF, faultValue{Targets: "leader", Seed: 1})
+	done := invoke(t, m, c, fault.Pause, faultValue{Targets: "leader", Seed: 1})
 	require.Equal(t, harness.OK, done.Type)
 	assert.JSONEq(t, `{"nodes":["n4"]}`, string(done.Value))
 	assert.Equal(t, "paused", c.process["n4"])
-	done = invoke(t, m, c, ResumeF, nil)
+	done = invoke(t, m, c, fault.Resume, nil)
 	assert.JSONEq(t, `{"nodes":["n4"]}`, string(done.Value))
 
-	done = invoke(t, m, c, KillF, faultValue{Targets: "majority", Seed: 3})
+	done = invoke(t, m, c, fault.Kill, faultValue{Targets: "majority", Seed: 3})
 	var effect Effect
 	require.NoError(t, json.Unmarshal(done.Value, &effect))
 	assert.Len(t, effect.Nodes, 3)
 	again := New()
 	other := newFakeCluster(5)
-	done2 := invoke(t, again, other, KillF, faultValue{Targets: "majority", Seed: 3})
+	done2 := invoke(t, again, other, fault.Kill, faultValue{Targets: "majority", Seed: 3})
 	assert.Equal(t, done.Value, done2.Value, "the same seed hits the same nodes")
 
-	done = invoke(t, m, c, StartLoss, faultValue{Targets: "one", Seed: 2, Probability: 0.25})
+	done = invoke(t, m, c, fault.StartLoss, faultValue{Targets: "one", Seed: 2, Probability: 0.25})
 	require.NoError(t, json.Unmarshal(done.Value, &effect))
 	require.Len(t, effect.Nodes, 1)
 	lossy := effect.Nodes[0]
@@ -156,7 +157,7 @@ func TestTargetsAndValuesAreRecorded(t *testing.T) {
 			assert.Equal(t, 1, strings.Count(c.network[n], "statistic"), "%s loses packets from %s only", n, lossy)
 		}
 	}
-	done = invoke(t, m, c, StopLoss, nil)
+	done = invoke(t, m, c, fault.StopLoss, nil)
 	require.Equal(t, harness.OK, done.Type)
 	for _, n := range NodeNames(5) {
 		assert.NotContains(t, c.network[n], "statistic")
@@ -167,11 +168,11 @@ func TestBadStepsAreRefused(t *testing.T) {
 	c := newFakeCluster(3)
 	m := New()
 	for f, value := range map[string]any{
-		StartLoss:      faultValue{Targets: "one", Probability: 1.5},
-		StartBandwidth: faultValue{Targets: "one", Rate: "fast"},
-		StartDelay:     faultValue{Targets: "one", Delay: "-1s"},
-		KillF:          faultValue{Nodes: []string{"n9"}},
-		"flood":        nil,
+		fault.StartLoss:      faultValue{Targets: "one", Probability: 1.5},
+		fault.StartBandwidth: faultValue{Targets: "one", Rate: "fast"},
+		fault.StartDelay:     faultValue{Targets: "one", Delay: "-1s"},
+		fault.Kill:           faultValue{Nodes: []string{"n9"}},
+		"flood":              nil,
 	} {
 		done := invoke(t, m, c, f, value)
 		assert.Equal(t, harness.Fail, done.Type, f)

@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"time"
 
+	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
 )
 
@@ -45,20 +46,20 @@ func (m *Nemesis) startNetworkFault(ctx context.Context, c harness.Cluster, op h
 	var qdisc string
 	effect := Effect{}
 	switch op.F {
-	case StartLoss:
-		if v.Probability < 0 || v.Probability > 1 {
+	case fault.StartLoss:
+		if !(v.Probability >= 0 && v.Probability <= 1) {
 			return nil, refuse("loss probability %v is not in [0, 1]", v.Probability)
 		}
 		effect.Probability = v.Probability
-	case StartBandwidth:
-		rate, err := ParseRate(v.Rate)
+	case fault.StartBandwidth:
+		rate, err := fault.ParseRate(v.Rate)
 		if err != nil {
 			return nil, refusal{err}
 		}
 		qdisc, effect.Rate = tbfQdisc(rate), v.Rate
-	case StartDelay:
+	case fault.StartDelay:
 		d, err := time.ParseDuration(v.Delay)
-		if err != nil || d <= 0 {
+		if err != nil || d <= 0 || d > 10*time.Second {
 			return nil, refuse("delay %q is no positive duration", v.Delay)
 		}
 		qdisc, effect.Delay = netemQdisc(d), v.Delay
@@ -68,7 +69,7 @@ func (m *Nemesis) startNetworkFault(ctx context.Context, c harness.Cluster, op h
 		return nil, err
 	}
 	effect.Nodes = nodes
-	if op.F == StartLoss {
+	if op.F == fault.StartLoss {
 		m.net.lossNodes, m.net.lossProbability = nodes, v.Probability
 		return effect, m.net.apply(ctx, c, c.Nodes(), m.crashed)
 	}
@@ -84,13 +85,13 @@ func (m *Nemesis) stopNetworkFault(ctx context.Context, c harness.Cluster, f str
 	touched := c.Nodes()
 	var hit []string
 	switch f {
-	case StopPartition:
+	case fault.StopPartition:
 		hit = sortedKeys(grudgeHolders(m.net.grudge))
 		m.net.grudge = nil
-	case StopLoss:
+	case fault.StopLoss:
 		hit = m.net.lossNodes
 		m.net.lossNodes, m.net.lossProbability = nil, 0
-	case StopBandwidth, StopDelay:
+	case fault.StopBandwidth, fault.StopDelay:
 		for n := range m.net.shaping {
 			hit = append(hit, n)
 		}

@@ -2,11 +2,71 @@ package nemesis
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/faultline/faultline/harness"
 )
+
+// killFault is the kill kind: SIGKILL of the DB process, restarted with
+// its data by the stop op.
+type killFault struct{}
+
+func (killFault) start(ctx context.Context, m *Nemesis, c harness.Cluster, op harness.Op) (any, error) {
+	return m.kill(ctx, c, op)
+}
+
+func (killFault) stop(ctx context.Context, m *Nemesis, c harness.Cluster, _ harness.Op) (any, error) {
+	return m.restart(ctx, c)
+}
+
+func (killFault) draw(base faultValue, opts Options) any {
+	base.Count, _ = strconv.Atoi(opts.option("kill-count"))
+	return base
+}
+
+func (killFault) check(raw json.RawMessage, names []string) error {
+	_, err := targetedValue(raw, names)
+	return err
+}
+
+// pauseFault is the pause kind: SIGSTOP, then SIGCONT.
+type pauseFault struct{}
+
+func (pauseFault) start(ctx context.Context, m *Nemesis, c harness.Cluster, op harness.Op) (any, error) {
+	return m.pause(ctx, c, op)
+}
+
+func (pauseFault) stop(ctx context.Context, m *Nemesis, c harness.Cluster, _ harness.Op) (any, error) {
+	return m.resume(ctx, c)
+}
+
+func (pauseFault) draw(base faultValue, _ Options) any { return base }
+
+func (pauseFault) check(raw json.RawMessage, names []string) error {
+	_, err := targetedValue(raw, names)
+	return err
+}
+
+// crashFault is the crash kind: the whole machine killed, then rebooted.
+type crashFault struct{}
+
+func (crashFault) start(ctx context.Context, m *Nemesis, c harness.Cluster, op harness.Op) (any, error) {
+	return m.crash(ctx, c, op)
+}
+
+func (crashFault) stop(ctx context.Context, m *Nemesis, c harness.Cluster, _ harness.Op) (any, error) {
+	return m.reboot(ctx, c)
+}
+
+func (crashFault) draw(base faultValue, _ Options) any { return base }
+
+func (crashFault) check(raw json.RawMessage, names []string) error {
+	_, err := targetedValue(raw, names)
+	return err
+}
 
 // targetsOf decodes a step that hits nodes and chooses them.
 func targetsOf(ctx context.Context, c harness.Cluster, op harness.Op) ([]string, error) {

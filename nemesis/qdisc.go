@@ -3,12 +3,10 @@ package nemesis
 import (
 	"context"
 	"fmt"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
 )
 
@@ -26,28 +24,6 @@ func qdiscScript(ip, qdisc string) string {
 		return deviceScript(ip) + `; tc qdisc replace dev "$dev" root ` + qdisc + " || exit 1"
 	}
 	return deviceScript(ip) + `; if tc qdisc show dev "$dev" root | grep -qE '^qdisc (tbf|netem) '; then tc qdisc del dev "$dev" root || exit 1; fi`
-}
-
-// ratePattern is a tc rate: a number and a unit, bits (bit) or bytes
-// (bps) per second, with an optional k, m or g.
-var ratePattern = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)([kmg]?)(bit|bps)$`)
-
-// ParseRate reads a --bandwidth value such as 1mbit, 500kbit or 2mbps
-// (bytes) and returns it in bits per second.
-func ParseRate(s string) (float64, error) {
-	m := ratePattern.FindStringSubmatch(strings.ToLower(s))
-	if m == nil {
-		return 0, fmt.Errorf("rate %q: want a number and a unit as tc writes them: bit, kbit, mbit, gbit (bits per second) or bps, kbps, mbps (bytes)", s)
-	}
-	v, _ := strconv.ParseFloat(m[1], 64)
-	v *= map[string]float64{"": 1, "k": 1e3, "m": 1e6, "g": 1e9}[m[2]]
-	if m[3] == "bps" {
-		v *= 8
-	}
-	if v < 8000 {
-		return 0, fmt.Errorf("rate %q: below 8kbit even a heartbeat would not get through", s)
-	}
-	return v, nil
 }
 
 // tbfQdisc is the token bucket that limits a node's egress to rate bits
@@ -140,29 +116,29 @@ func (k Kernel) String() string {
 }
 
 // Check reports the first of faults that the kernel cannot inject, with
-// what the kernel said and what it offers instead.
+// what the kernel said and what it offers instead. What each kind needs is
+// its fault.Kind.Kernel.
 func (k Kernel) Check(faults []string) error {
-	needs := []struct {
-		fault, feature, name string
-		ok                   bool
-	}{
-		{"loss", "statistic", "iptables' statistic match", k.Statistic},
-		{"bandwidth", "tbf", "tc's tbf qdisc", k.TBF},
-		{"delay", "netem", "tc's netem qdisc", k.Netem},
-	}
-	var offers []string
-	for _, n := range needs {
-		if n.ok {
-			offers = append(offers, n.fault)
+	has := map[string]bool{fault.KernelStatistic: k.Statistic, fault.KernelTBF: k.TBF, fault.KernelNetem: k.Netem}
+	feature := map[string]string{fault.KernelStatistic: "iptables' statistic match", fault.KernelTBF: "tc's tbf qdisc", fault.KernelNetem: "tc's netem qdisc"}
+	var needy, offers []string
+	for _, kind := range fault.All {
+		if kind.Kernel == "" {
+			continue
+		}
+		needy = append(needy, kind.Name)
+		if has[kind.Kernel] {
+			offers = append(offers, kind.Name)
 		}
 	}
-	offered := "none of loss, bandwidth and delay"
+	offered := "none of " + strings.Join(needy, ", ")
 	if len(offers) > 0 {
 		offered = strings.Join(offers, " and ")
 	}
-	for _, n := range needs {
-		if slices.Contains(faults, n.fault) && !n.ok {
-			return fmt.Errorf("fault %s needs %s, which the kernel under the nodes does not have (it said: %s); of the network faults that need more than plain iptables this kernel offers %s", n.fault, n.name, k.Why[n.feature], offered)
+	for _, name := range faults {
+		kind, _ := fault.Lookup(name)
+		if kind.Kernel != "" && !has[kind.Kernel] {
+			return fmt.Errorf("fault %s needs %s, which the kernel under the nodes does not have (it said: %s); of the network faults that need more than plain iptables this kernel offers %s", name, feature[kind.Kernel], k.Why[kind.Kernel], offered)
 		}
 	}
 	return nil

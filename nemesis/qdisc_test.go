@@ -8,16 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestParseRate(t *testing.T) {
-	for in, want := range map[string]float64{"1mbit": 1e6, "500kbit": 5e5, "2mbps": 16e6, "1.5gbit": 1.5e9, "64000bit": 64000} {
-		got, err := ParseRate(in)
-		require.NoError(t, err, in)
-		assert.Equal(t, want, got, in)
-	}
-	for _, in := range []string{"", "fast", "10", "1 mbit", "-1mbit", "100bit"} {
-		_, err := ParseRate(in)
-		assert.Error(t, err, in)
-	}
+func TestQdiscs(t *testing.T) {
 	assert.Equal(t, "tbf rate 1000000bit burst 15000 latency 200ms", tbfQdisc(1e6))
 	assert.Equal(t, "tbf rate 1000000000bit burst 1250000 latency 200ms", tbfQdisc(1e9), "the bucket holds 10 ms at high rates")
 	assert.Equal(t, "netem delay 50000us", netemQdisc(50*time.Millisecond))

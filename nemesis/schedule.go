@@ -1,114 +1,47 @@
 package nemesis
 
 import (
-	"fmt"
 	"math/rand"
-	"slices"
-	"strings"
 	"time"
 
+	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
 )
 
-// Faults lists every --nemesis fault kind, in --help order.
-var Faults = []string{"partition", "kill", "pause", "crash", "loss", "bandwidth", "delay", "member"}
-
-// Nemesis op functions. Every fault but member has a start and a stop; the
-// pair bounds a fault window, which is what the checkers shade and
-// measure. The names follow Jepsen's where Jepsen has one (kill/start,
-// pause/resume); the others are start-<kind>/stop-<kind>, which the
-// checkers read as a window of that kind. Member steps are points: each
-// one changes the membership for good.
-const (
-	StartPartition = "start-partition"
-	StopPartition  = "stop-partition"
-	KillF          = "kill"
-	StartF         = "start"
-	PauseF         = "pause"
-	ResumeF        = "resume"
-	StartCrash     = "start-crash"
-	StopCrash      = "stop-crash"
-	StartLoss      = "start-loss"
-	StopLoss       = "stop-loss"
-	StartBandwidth = "start-bandwidth"
-	StopBandwidth  = "stop-bandwidth"
-	StartDelay     = "start-delay"
-	StopDelay      = "stop-delay"
-	MemberRemove   = "member-remove"
-	MemberAdd      = "member-add"
-	HealF          = "heal"
-)
-
-// startOf and stopOf map each windowed fault kind to its start and stop
-// ops.
-var (
-	startOf = map[string]string{"partition": StartPartition, "kill": KillF, "pause": PauseF, "crash": StartCrash, "loss": StartLoss, "bandwidth": StartBandwidth, "delay": StartDelay}
-	stopOf  = map[string]string{"partition": StopPartition, "kill": StartF, "pause": ResumeF, "crash": StopCrash, "loss": StopLoss, "bandwidth": StopBandwidth, "delay": StopDelay}
-)
-
-// layer groups the faults that may not be in force together: at most one
-// network fault (they share the iptables chain and the root qdisc) and
-// at most one process fault (a paused node must not also be killed)
-// overlap. Membership changes overlap nothing, so that no member step can
-// cost the quorum.
-var layer = map[string]string{
-	"partition": "network", "loss": "network", "bandwidth": "network", "delay": "network",
-	"kill": "process", "pause": "process", "crash": "process",
-	"member": "member",
-}
+// MinMembers is the smallest raft group the member fault leaves: it never
+// removes a member from a group of MinMembers or fewer. Three members
+// still survive one failure; two would not.
+const MinMembers = fault.MinMembers
 
 // Options configure the faults a schedule draws from.
 type Options struct {
-	// Faults are the enabled kinds, a subset of Faults. Empty means none.
+	// Faults are the enabled kinds, names of fault.All. Empty means none.
 	Faults []string
 	// Nodes is the cluster size; member steps name nodes n1..nNodes.
 	Nodes int
 	// Layout is the --partition layout.
 	Layout string
-	// KillTargets chooses which nodes a kill hits: one of Targets. It
-	// wins over FaultTargets["kill"].
-	KillTargets string
-	// KillCount, when > 0, kills exactly that many nodes instead.
-	KillCount int
-	// FaultTargets chooses, per kind, the nodes a kill, pause, crash,
-	// loss, bandwidth or delay hits; a kind missing from it hits one.
+	// FaultTargets chooses, per targeted kind, the nodes it hits; a kind
+	// missing from it hits one.
 	FaultTargets map[string]string
-	// LossProbability is the chance a loss fault drops a packet.
-	LossProbability float64
-	// Bandwidth is a bandwidth fault's rate, in tc's units.
-	Bandwidth string
-	// Delay is the latency a delay fault adds.
-	Delay time.Duration
+	// FaultOptions are the kinds' options (fault.Kind.Options) by name;
+	// a missing one takes its default.
+	FaultOptions harness.Options
 	// Interval is the time between two nemesis steps.
 	Interval time.Duration
 }
 
-// ParseFaults parses a --nemesis value: "none" or a comma-separated subset
-// of Faults.
-func ParseFaults(s string) ([]string, error) {
-	if s == "none" || s == "" {
-		return nil, nil
+// option returns the value of a fault option, or its default.
+func (o Options) option(name string) string {
+	if v, ok := o.FaultOptions[name]; ok {
+		return v
 	}
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
-		if !slices.Contains(Faults, f) {
-			return nil, fmt.Errorf("unknown fault %q: want none, or a comma-separated list of %s", f, strings.Join(Faults, ", "))
-		}
-		if !slices.Contains(out, f) {
-			out = append(out, f)
+	for _, opt := range fault.Options() {
+		if opt.Name == name {
+			return opt.Default
 		}
 	}
-	return out, nil
-}
-
-// ValidateFaults checks the faults against the cluster size, without a
-// cluster: member needs a node to spare above MinMembers.
-func ValidateFaults(faults []string, nodes int) error {
-	if slices.Contains(faults, "member") && nodes <= MinMembers {
-		return fmt.Errorf("fault member needs at least %d nodes: it never shrinks the cluster below %d members, have %d", MinMembers+1, MinMembers, nodes)
-	}
-	return nil
+	return ""
 }
 
 // Schedule draws a fault schedule from r, Jepsen's way: every interval,
@@ -145,9 +78,13 @@ type scheduler struct {
 }
 
 func (s *scheduler) next(r *rand.Rand) (harness.Step, bool) {
-	var stoppable, startable []string
-	for _, k := range s.opts.Faults {
-		if s.inForce[k] || (k == "member" && len(s.removed) > 0) {
+	var stoppable, startable []fault.Kind
+	for _, name := range s.opts.Faults {
+		k, ok := fault.Lookup(name)
+		if !ok {
+			continue
+		}
+		if s.inForce[k.Name] || (k.Effect == fault.Removed && len(s.removed) > 0) {
 			stoppable = append(stoppable, k)
 		}
 		if s.canStart(k) {
@@ -163,67 +100,58 @@ func (s *scheduler) next(r *rand.Rand) (harness.Step, bool) {
 	return harness.Step{}, false
 }
 
-func (s *scheduler) canStart(kind string) bool {
-	if kind == "member" {
-		for k, on := range s.inForce {
-			if on && k != "member" {
+// canStart says whether k may start now: a membership change only when
+// nothing else is in force and a member is to spare; any other kind only
+// when no member is removed and no kind of its layer is in force.
+func (s *scheduler) canStart(k fault.Kind) bool {
+	if k.Effect == fault.Removed {
+		for name, on := range s.inForce {
+			if on && name != k.Name {
 				return false
 			}
 		}
 		return len(s.members) > MinMembers
 	}
-	if s.inForce[kind] || len(s.removed) > 0 {
+	if s.inForce[k.Name] || len(s.removed) > 0 {
 		return false
 	}
-	for k, on := range s.inForce {
-		if on && layer[k] == layer[kind] {
+	for name, on := range s.inForce {
+		if other, _ := fault.Lookup(name); on && other.Layer == k.Layer {
 			return false
 		}
 	}
 	return true
 }
 
-func (s *scheduler) start(kind string, r *rand.Rand) harness.Step {
+func (s *scheduler) start(k fault.Kind, r *rand.Rand) harness.Step {
 	seed := r.Int63()
-	if kind == "member" {
+	if k.Effect == fault.Removed {
 		node := s.members[r.Intn(len(s.members))]
 		s.members = without(s.members, []string{node})
 		s.removed = append(s.removed, node)
-		return harness.Step{F: MemberRemove, Value: harness.MustValue(memberValue{Node: node})}
+		return harness.Step{F: k.Start, Value: harness.MustValue(memberValue{Node: node})}
 	}
-	s.inForce[kind] = true
-	v := faultValue{Targets: s.targets(kind), Seed: seed}
-	switch kind {
-	case "partition":
-		return harness.Step{F: StartPartition, Value: harness.MustValue(partitionValue{Layout: s.opts.Layout, Seed: seed})}
-	case "kill":
-		v.Count = s.opts.KillCount
-	case "loss":
-		v.Probability = s.opts.LossProbability
-	case "bandwidth":
-		v.Rate = s.opts.Bandwidth
-	case "delay":
-		v.Delay = s.opts.Delay.String()
+	s.inForce[k.Name] = true
+	v := faultValue{Seed: seed}
+	if k.Targeted {
+		v.Targets = s.targets(k.Name)
 	}
-	return harness.Step{F: startOf[kind], Value: harness.MustValue(v)}
+	return harness.Step{F: k.Start, Value: harness.MustValue(injectors[k.Name].draw(v, s.opts))}
 }
 
-func (s *scheduler) stop(kind string, r *rand.Rand) harness.Step {
-	if kind == "member" {
+func (s *scheduler) stop(k fault.Kind, r *rand.Rand) harness.Step {
+	if k.Effect == fault.Removed {
 		node := s.removed[r.Intn(len(s.removed))]
 		s.removed = without(s.removed, []string{node})
 		s.members = append(s.members, node)
-		return harness.Step{F: MemberAdd, Value: harness.MustValue(memberValue{Node: node})}
+		return harness.Step{F: k.Stop, Value: harness.MustValue(memberValue{Node: node})}
 	}
-	s.inForce[kind] = false
-	return harness.Step{F: stopOf[kind]}
+	s.inForce[k.Name] = false
+	return harness.Step{F: k.Stop}
 }
 
 // targets is the target choice of kind.
 func (s *scheduler) targets(kind string) string {
-	if kind == "kill" && s.opts.KillTargets != "" {
-		return s.opts.KillTargets
-	}
 	if t := s.opts.FaultTargets[kind]; t != "" {
 		return t
 	}

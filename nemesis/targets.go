@@ -5,52 +5,9 @@ import (
 	"math/rand"
 	"slices"
 	"strings"
+
+	"github.com/faultline/faultline/fault"
 )
-
-// Targets lists the ways a fault chooses the nodes it hits: the values of
-// --fault-targets and --kill-targets.
-var Targets = []string{"one", "minority", "majority", "leader", "all"}
-
-// KillTargets lists the values of --kill-targets.
-//
-// Deprecated: kills take the same choices as every other fault; use
-// Targets.
-var KillTargets = Targets
-
-// targetedFaults are the kinds --fault-targets configures.
-var targetedFaults = []string{"kill", "pause", "crash", "loss", "bandwidth", "delay"}
-
-// ParseFaultTargets parses a --fault-targets value: a choice for every
-// fault ("minority"), per-kind choices ("pause=leader,kill=all"), or both
-// ("one,pause=leader"). It returns the choice of each targeted kind.
-func ParseFaultTargets(s string) (map[string]string, error) {
-	out := map[string]string{}
-	fallback := "one"
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		kind, choice, perKind := strings.Cut(part, "=")
-		if !perKind {
-			choice = part
-		}
-		if !slices.Contains(Targets, choice) {
-			return nil, fmt.Errorf("unknown target choice %q: want one of %s, optionally per fault as kind=choice (e.g. one,pause=leader)", choice, strings.Join(Targets, ", "))
-		}
-		switch {
-		case !perKind:
-			fallback = choice
-		case slices.Contains(targetedFaults, kind):
-			out[kind] = choice
-		default:
-			return nil, fmt.Errorf("fault %q takes no targets: the kinds that do are %s", kind, strings.Join(targetedFaults, ", "))
-		}
-	}
-	for _, k := range targetedFaults {
-		if out[k] == "" {
-			out[k] = fallback
-		}
-	}
-	return out, nil
-}
 
 // partitionValue is the value of a scheduled start-partition.
 type partitionValue struct {
@@ -131,5 +88,5 @@ func pickTargets(targets string, count int, nodes []string, leader string, r *ra
 		}
 		return []string{leader}, nil
 	}
-	return nil, fmt.Errorf("unknown targets %q: want one of %s", targets, strings.Join(Targets, ", "))
+	return nil, fmt.Errorf("unknown targets %q: want one of %s", targets, strings.Join(fault.Choices, ", "))
 }

@@ -47,30 +47,6 @@ var outcomeColors = map[harness.Type]color.NRGBA{
 // telling ones last, so they are drawn on top.
 var outcomes = []harness.Type{harness.OK, harness.Info, harness.Fail}
 
-// faultColors shade each kind of fault window; other kinds are grey.
-var faultColors = map[string]color.NRGBA{
-	"partition": {R: 0xf4, G: 0xc7, B: 0xc3, A: 0xff},
-	"kill":      {R: 0xc9, G: 0xda, B: 0xf8, A: 0xff},
-	"pause":     {R: 0xff, G: 0xf0, B: 0xb3, A: 0xff},
-	"crash":     {R: 0xd9, G: 0xc8, B: 0xf0, A: 0xff},
-	"loss":      {R: 0xc8, G: 0xec, B: 0xd9, A: 0xff},
-	"bandwidth": {R: 0xc6, G: 0xe9, B: 0xef, A: 0xff},
-	"delay":     {R: 0xe6, G: 0xe0, B: 0xc4, A: 0xff},
-	// Membership steps are points in time, drawn as thin bands: strong
-	// enough to be found.
-	"member-remove": {R: 0xf2, G: 0xb8, B: 0x8c, A: 0xff},
-	"member-add":    {R: 0xa9, G: 0xd4, B: 0x9a, A: 0xff},
-}
-
-var otherFaultColor = color.NRGBA{R: 0xe3, G: 0xe3, B: 0xe3, A: 0xff}
-
-func faultColor(kind string) color.NRGBA {
-	if c, ok := faultColors[kind]; ok {
-		return c
-	}
-	return otherFaultColor
-}
-
 // completed is one client op with its completion: the points of every plot.
 type completed struct {
 	F        string

@@ -26,16 +26,16 @@ type faultBands struct{ faults []Fault }
 func (b faultBands) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, _ := p.Transforms(&c)
 	for _, f := range b.faults {
-		x0, x1 := trX(f.Start.Seconds()), trX(f.End.Seconds())
+		x0, x1 := trX(f.Start.Seconds()), trX(f.Healed.Seconds())
 		if x1-x0 < 2 {
 			x1 = x0 + 2 // a point in time still shows
 		}
 		band := c.ClipPolygonX([]vg.Point{{X: x0, Y: c.Min.Y}, {X: x1, Y: c.Min.Y}, {X: x1, Y: c.Max.Y}, {X: x0, Y: c.Max.Y}})
-		clr := faultColor(f.Kind)
+		clr := faultColor(f)
 		clr.A = 0xb0
 		c.FillPolygon(clr, band)
-		edge := draw.LineStyle{Color: faultColor(f.Kind), Width: vg.Points(1)}
-		edge.Color = darken(faultColor(f.Kind))
+		edge := draw.LineStyle{Color: faultColor(f), Width: vg.Points(1)}
+		edge.Color = darken(faultColor(f))
 		c.StrokeLines(edge, c.ClipLinesX([]vg.Point{{X: x0, Y: c.Min.Y}, {X: x0, Y: c.Max.Y}})...)
 	}
 }
@@ -52,12 +52,12 @@ func (l faultLabels) Plot(c draw.Canvas, p *plot.Plot) {
 	lineHeight := sty.Height("Xg") + vg.Points(3)
 	var kinds []string
 	for _, f := range l.faults {
-		if !slices.Contains(kinds, f.Kind) {
-			kinds = append(kinds, f.Kind)
+		if !slices.Contains(kinds, f.Legend()) {
+			kinds = append(kinds, f.Legend())
 		}
 	}
 	for _, f := range l.faults {
-		row := vg.Length(slices.Index(kinds, f.Kind))
+		row := vg.Length(slices.Index(kinds, f.Legend()))
 		x := trX(f.Start.Seconds()) + vg.Points(3)
 		y := c.Max.Y - (row+1)*lineHeight
 		w := sty.Width(f.Label)
@@ -91,9 +91,9 @@ func addFaults(p *plot.Plot, l *plot.Legend, faults []Fault) {
 	p.Add(faultBands{faults})
 	var kinds []string
 	for _, f := range faults {
-		if !slices.Contains(kinds, f.Kind) {
-			kinds = append(kinds, f.Kind)
-			l.Add("fault: "+f.Kind, swatch{faultColor(f.Kind)})
+		if !slices.Contains(kinds, f.Legend()) {
+			kinds = append(kinds, f.Legend())
+			l.Add("fault: "+f.Legend(), swatch{faultColor(f)})
 		}
 	}
 }

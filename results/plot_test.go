@@ -180,8 +180,9 @@ func TestFaultLabelsAndColoursOfEveryKind(t *testing.T) {
 	assert.Equal(t, "member-remove n2", FaultLabel("member-remove", op("member-remove", `{"node":"n2","id":"611152ee81c8b573","members":["n1","n3","n4"]}`)))
 	assert.Equal(t, "crash n4", FaultLabel("crash", op("start-crash", `{"nodes":["n4"]}`)))
 	seen := map[string]string{}
-	for _, kind := range []string{"partition", "kill", "pause", "crash", "loss", "bandwidth", "delay", "member-remove", "member-add"} {
-		c := faultColor(kind)
+	for _, w := range []Fault{{Kind: "partition"}, {Kind: "kill"}, {Kind: "pause"}, {Kind: "crash"}, {Kind: "loss"}, {Kind: "bandwidth"}, {Kind: "delay"},
+		{Kind: "member", Op: "member-remove", Point: true}, {Kind: "member", Op: "member-add", Point: true}} {
+		c, kind := faultColor(w), w.Legend()
 		assert.NotEqual(t, otherFaultColor, c, "%s must have a colour of its own", kind)
 		key := string([]byte{c.R, c.G, c.B})
 		assert.Empty(t, seen[key], "%s has the colour of %s", kind, seen[key])

@@ -14,6 +14,7 @@ import (
 
 	"gonum.org/v1/plot"
 
+	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
 )
 
@@ -134,11 +135,11 @@ func layoutTimeline(title string, h harness.History) timelinePage {
 		page.Ticks = append(page.Ticks, timelineTick{Top: px(time.Duration(t.Value * float64(time.Second))), Label: t.Label + " s"})
 	}
 	for _, f := range Faults(h) {
-		c := faultColor(f.Kind)
+		c := faultColor(f)
 		page.Faults = append(page.Faults, timelineFault{
-			Top: px(f.Start), Height: max(px(f.End)-px(f.Start), 2),
+			Top: px(f.Start), Height: max(px(f.Healed)-px(f.Start), 2),
 			Color: template.CSS(fmt.Sprintf("rgba(%d,%d,%d,0.45)", c.R, c.G, c.B)),
-			Label: fmt.Sprintf("%s  (%.3f s to %.3f s)", f.Label, f.Start.Seconds(), f.End.Seconds()),
+			Label: fmt.Sprintf("%s  (%.3f s to %.3f s)", f.Label, f.Start.Seconds(), f.Healed.Seconds()),
 		})
 	}
 	for _, p := range pairs {
@@ -201,11 +202,7 @@ func timelineTicks(end, perSecond float64) []plot.Tick {
 // "cas r2 [1,2]", or for the nemesis what a fault hit: "kill n3".
 func opText(p harness.Pair) string {
 	if !p.Invoke.IsClient() {
-		value := p.Invoke.Value
-		if c := p.Completion; c != nil && len(c.Value) > 0 {
-			value = c.Value
-		}
-		return strings.TrimSpace(p.Invoke.F + " " + describeTargets(value))
+		return fault.Label(p.Invoke.F, p)
 	}
 	value := p.Invoke.Value
 	if c := p.Completion; c != nil && p.Invoke.F == "read" && c.Type == harness.OK {
@@ -216,7 +213,7 @@ func opText(p harness.Pair) string {
 		parts = append(parts, p.Invoke.Key)
 	}
 	if len(value) > 0 {
-		parts = append(parts, shorten(string(value), 24))
+		parts = append(parts, harness.Shorten(string(value), 24))
 	}
 	return strings.Join(parts, " ")
 }
@@ -230,7 +227,7 @@ func opDetails(p harness.Pair) string {
 		fmt.Fprintf(&b, "  key %s", inv.Key)
 	}
 	if len(inv.Value) > 0 {
-		fmt.Fprintf(&b, "\nvalue %s", shorten(string(inv.Value), 200))
+		fmt.Fprintf(&b, "\nvalue %s", harness.Shorten(string(inv.Value), 200))
 	}
 	if inv.Node != "" {
 		fmt.Fprintf(&b, "\nnode %s", inv.Node)
@@ -243,10 +240,10 @@ func opDetails(p harness.Pair) string {
 	}
 	fmt.Fprintf(&b, "\ntype %s after %v (op %d)", c.Type, (c.Time - inv.Time).Round(time.Microsecond), c.Index)
 	if len(c.Value) > 0 && string(c.Value) != string(inv.Value) {
-		fmt.Fprintf(&b, "\nresult %s", shorten(string(c.Value), 200))
+		fmt.Fprintf(&b, "\nresult %s", harness.Shorten(string(c.Value), 200))
 	}
 	if c.Error != "" {
-		fmt.Fprintf(&b, "\nerror %s", shorten(c.Error, 300))
+		fmt.Fprintf(&b, "\nerror %s", harness.Shorten(c.Error, 300))
 	}
 	return b.String()
 }

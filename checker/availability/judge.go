@@ -71,7 +71,7 @@ type NodeFigures struct {
 // judgeWindow measures fault f and applies the rules to it. earlier and
 // later are the faults before and after it; last is the history's last
 // time, where the search for recoveries ends.
-func judgeWindow(number int, f fault, byNode map[string][]harness.Pair, cfg Config, earlier, later []fault, last time.Duration) (Window, []Violation) {
+func judgeWindow(number int, f window, byNode map[string][]harness.Pair, cfg Config, earlier, later []window, last time.Duration) (Window, []Violation) {
 	sides, clean := sidesOf(f, cfg)
 	w := Window{
 		Number: number, Kind: f.kind, Layout: f.layout, Cut: f.cut,
@@ -141,7 +141,7 @@ func judgeWindow(number int, f fault, byNode map[string][]harness.Pair, cfg Conf
 // unrecovered lists the nodes that an earlier fault may have cut off and
 // that answered no linearizable op ok between that fault's end and t. A
 // node without clients is never seen to recover, so it is listed too.
-func unrecovered(nodes []string, earlier []fault, byNode map[string][]harness.Pair, cfg Config, t time.Duration) []string {
+func unrecovered(nodes []string, earlier []window, byNode map[string][]harness.Pair, cfg Config, t time.Duration) []string {
 	var out []string
 	for _, n := range nodes {
 		var since time.Duration = -1
@@ -166,7 +166,7 @@ func unrecovered(nodes []string, earlier []fault, byNode map[string][]harness.Pa
 
 // minorityViolations reports each linearizable op a side without a quorum
 // answered ok after the grace period.
-func minorityViolations(number int, late []harness.Pair, f fault, cfg Config) []Violation {
+func minorityViolations(number int, late []harness.Pair, f window, cfg Config) []Violation {
 	var vs []Violation
 	for _, p := range late {
 		vs = append(vs, Violation{Window: number, Rule: "minority", Node: p.Invoke.Node, Op: p.Invoke.Index,

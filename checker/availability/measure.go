@@ -57,7 +57,7 @@ type measurement struct {
 // measure computes the figures of the clients whose pairs are given over
 // window w. withGap asks for the write gaps, which only a group expected to
 // keep accepting writes needs.
-func measure(pairs []harness.Pair, w fault, cfg Config, withGap bool) measurement {
+func measure(pairs []harness.Pair, w window, cfg Config, withGap bool) measurement {
 	var m measurement
 	graceEnd := w.inForce + cfg.Grace
 	var accepted []time.Duration
@@ -131,7 +131,7 @@ type Recovery struct {
 // a later fault may cut it off again (or at the end of the history): a
 // node on the majority of the next fault can still show its recovery
 // there.
-func recoveries(w fault, nodes []string, byNode map[string][]harness.Pair, cfg Config, later []fault, last time.Duration) []Recovery {
+func recoveries(w window, nodes []string, byNode map[string][]harness.Pair, cfg Config, later []window, last time.Duration) []Recovery {
 	var out []Recovery
 	for _, n := range nodes {
 		r := Recovery{Node: n}
@@ -167,7 +167,7 @@ func recoveries(w fault, nodes []string, byNode map[string][]harness.Pair, cfg C
 }
 
 // mayCutOff reports whether fault f may have cut node off from a majority.
-func mayCutOff(f fault, node string, cfg Config) bool {
+func mayCutOff(f window, node string, cfg Config) bool {
 	sides, clean := sidesOf(f, cfg)
 	if f.unusable != "" || !clean {
 		return true
@@ -177,7 +177,7 @@ func mayCutOff(f fault, node string, cfg Config) bool {
 
 // cutOff lists the nodes of w that lost the majority: those on a minority
 // or down side, or, without clean sides, every node with a grudge.
-func cutOff(w fault, sides []side, clean bool) []string {
+func cutOff(w window, sides []side, clean bool) []string {
 	if !clean {
 		return w.cut
 	}

@@ -27,7 +27,7 @@ type side struct {
 // sidesOf places the nodes of a window on its sides. clean is false when
 // the fault has no clean sides (bridge, majorities-ring): visibility is not
 // transitive there, so no node can be said to be in a minority.
-func sidesOf(w fault, cfg Config) (sides []side, clean bool) {
+func sidesOf(w window, cfg Config) (sides []side, clean bool) {
 	if w.kind == KindPartition {
 		if w.groups == nil {
 			return nil, false
@@ -62,7 +62,7 @@ func hasMajority(sides []side) bool {
 }
 
 // expectation states, in a sentence, what a CP store must do during w.
-func expectation(w fault, sides []side, clean bool, cfg Config) string {
+func expectation(w window, sides []side, clean bool, cfg Config) string {
 	grace, bound := fmtDuration(cfg.Grace), fmtDuration(cfg.MajorityGapBound)
 	n := len(cfg.Nodes)
 	if !clean {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
 )
 
@@ -22,29 +23,19 @@ const (
 	KindCrash = "crash"
 )
 
-// judgedKinds are the faults whose sides are known: a partition's groups,
-// or the nodes a process fault stopped. Other faults (loss, bandwidth,
-// delay, membership changes) still open windows, so that a fault that
-// overlaps them is not judged as if it were alone.
-var judgedKinds = map[string]bool{KindPartition: true, KindKill: true, KindPause: true, KindCrash: true}
-
-// kindOf reads a nemesis f: the kind of fault it begins or ends, as
-// harness.FaultEdge reads it, except that member-remove begins a fault of
-// kind member and member-add ends it (a point for the reports, a window
-// here). The final heal ends every fault in force.
-func kindOf(f string) (kind string, opens, closes bool) {
-	switch f {
-	case "member-remove":
-		return "member", true, false
-	case "member-add":
-		return "member", false, true
-	}
-	return harness.FaultEdge(f)
+// judged reports whether the rules apply to windows of kind: those whose
+// sides are known, a partition's groups or the nodes a process fault
+// stopped. Other faults (loss, bandwidth, delay, membership changes)
+// still open windows, so that a fault that overlaps them is not judged as
+// if it were alone.
+func judged(kind string) bool {
+	k, ok := fault.Lookup(kind)
+	return ok && (k.Effect == fault.Cut || k.Effect == fault.Down)
 }
 
-// fault is one fault window as the nemesis ops tell it, before any client
+// window is one fault window as the nemesis ops tell it, before any client
 // op is looked at.
-type fault struct {
+type window struct {
 	kind string
 	// start is the invocation of the op that began the fault: the earliest
 	// it can have taken effect. The election gap is measured from here.
@@ -87,8 +78,8 @@ type nodesValue struct {
 }
 
 // faults reads the fault windows of h, in the order they began.
-func faults(h harness.History) []fault {
-	var out []fault
+func faults(h harness.History) []window {
+	var out []window
 	open := map[string]int{} // kind -> index into out
 	var last time.Duration
 	if len(h) > 0 {
@@ -99,7 +90,8 @@ func faults(h harness.History) []fault {
 	}
 	for _, p := range h.Nemesis().Pairs() {
 		f := p.Invoke.F
-		kind, opens, closes := kindOf(f)
+		k, edge := fault.Of(f)
+		kind, opens, closes := k.Name, edge == fault.Opens, edge == fault.Closes
 		if opens {
 			if i, inForce := open[kind]; inForce {
 				// A second fault of a kind already in force: the runner
@@ -118,7 +110,7 @@ func faults(h harness.History) []fault {
 			}
 			continue
 		}
-		if f == "heal" {
+		if edge == fault.HealsAll {
 			for kind, i := range open {
 				closeAt(i, p)
 				delete(open, kind)
@@ -134,8 +126,8 @@ func faults(h harness.History) []fault {
 
 // newFault builds a window from the op that began it; its end is set when
 // the op that ends it is seen.
-func newFault(kind string, p harness.Pair, last time.Duration) fault {
-	w := fault{kind: kind, start: p.Invoke.Time, inForce: completionTime(p, last)}
+func newFault(kind string, p harness.Pair, last time.Duration) window {
+	w := window{kind: kind, start: p.Invoke.Time, inForce: completionTime(p, last)}
 	c := p.Completion
 	switch {
 	case c == nil:
@@ -145,7 +137,7 @@ func newFault(kind string, p harness.Pair, last time.Duration) fault {
 		w.unusable = fmt.Sprintf("the fault may be partly applied (%s: %s)", c.Type, c.Error)
 		return w
 	}
-	if !judgedKinds[kind] {
+	if !judged(kind) {
 		w.unusable = fmt.Sprintf("a %s fault is not judged", kind)
 		return w
 	}
@@ -201,7 +193,7 @@ func completionTime(p harness.Pair, last time.Duration) time.Duration {
 
 // markOverlaps marks windows that overlap another: with two faults in
 // force at once, neither one's sides say who could reach a quorum.
-func markOverlaps(ws []fault) {
+func markOverlaps(ws []window) {
 	for i := range ws {
 		for j := range ws {
 			if i != j && ws[i].start < ws[j].healed && ws[j].start < ws[i].healed && ws[i].unusable == "" {

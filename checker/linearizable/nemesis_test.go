@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
 )
 
@@ -46,7 +47,16 @@ func TestNemesisWindows(t *testing.T) {
 	for i := range h {
 		h[i].Index = i
 	}
-	got := nemesisWindows(h)
+	// window is what the annotations show of each fault.Windows window.
+	type window struct {
+		Kind        string
+		Start, End  int64
+		Description string
+	}
+	var got []window
+	for _, w := range fault.Windows(h) {
+		got = append(got, window{Kind: w.Legend(), Start: int64(w.Start), End: int64(w.Healed), Description: describeFault(w.Began)})
+	}
 	want := []window{
 		{Kind: "partition", Start: ms(10), End: ms(22), Description: `start-partition [["n1"],["n2","n3"]]`},
 		{Kind: "kill", Start: ms(30), End: ms(45), Description: `kill {"targets":"one"} (info)`},

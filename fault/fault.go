@@ -1,0 +1,287 @@
+// Package fault describes every kind of fault faultline injects, once: its
+// name, the nemesis ops that start and stop it, its layer, whether it takes
+// targets, what it does to the cluster (which is how the availability
+// checker judges it), its colour in the plots, what it needs of the target
+// and the kernel, and its options. The nemesis, the schedule, the flags,
+// the plots, the timeline, the live progress line and every checker read
+// fault kinds from All, and fault windows from a history through Windows.
+//
+// Adding a kind means one entry in All and its injector in package
+// nemesis; TestEveryKindIsComplete fails until both exist.
+package fault
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/faultline/faultline/harness"
+)
+
+// Layer groups kinds that may not be in force together: at most one
+// network fault (they share the iptables chain and the root qdisc) and at
+// most one process fault (a paused node must not also be killed) at once.
+// Membership changes overlap nothing.
+type Layer string
+
+// The layers.
+const (
+	Network    Layer = "network"
+	Process    Layer = "process"
+	Membership Layer = "membership"
+	Admin      Layer = "admin"
+	Disk       Layer = "disk"
+)
+
+// Effect is what a fault does to the cluster, in the terms of the
+// availability checker's model: who is up, who reaches whom, who is a
+// member.
+type Effect string
+
+// The effects.
+const (
+	// Cut is a partition: some nodes drop others' packets (a grudge).
+	Cut Effect = "cut"
+	// Down stops the target nodes' DB processes from serving: killed,
+	// paused or crashed.
+	Down Effect = "down"
+	// Removed takes a node out of the raft group.
+	Removed Effect = "removed"
+	// Degraded slows or drops some packets of the target nodes, which
+	// stay up and connected: no side changes, so no rule applies, but a
+	// window is open and the figures are reported.
+	Degraded Effect = "degraded"
+	// Instant does its work within its op (an admin operation): a point
+	// in time with no state left behind.
+	Instant Effect = "instant"
+)
+
+// Kind is one kind of fault.
+type Kind struct {
+	// Name is the --nemesis value, e.g. "partition".
+	Name string
+	// Summary says in a few words what it does, for --help and the README.
+	Summary string
+	// Start and Stop are the nemesis ops that begin and end it. Their
+	// pair bounds a fault window. Stop is empty for an Instant kind.
+	Start, Stop string
+	// Layer is the group of kinds it may not overlap.
+	Layer Layer
+	// Targeted says it hits nodes chosen by --fault-targets (one,
+	// minority, majority, leader, all).
+	Targeted bool
+	// Effect is what it does to the cluster's state.
+	Effect Effect
+	// Points says the reports draw its ops as points in time, each
+	// labelled by what it did, rather than a window from Start to Stop
+	// (a membership change is a lasting step, not a span).
+	Points bool
+	// Color is its shade in the plots, the timeline and the porcupine
+	// pages, as #rrggbb; StopColor is the shade of its Stop op when
+	// Points is set.
+	Color, StopColor string
+	// Kernel is the kernel feature it needs beyond plain iptables
+	// ("statistic", "tbf", "netem"), or empty.
+	Kernel string
+	// Needs are the powers it needs of the target, each a Need.
+	Needs []Need
+	// MinNodes is the smallest cluster it can run on; 0 means any.
+	MinNodes int
+	// Options are its settings, as flags of `faultline test`.
+	Options []harness.Option
+}
+
+// Need is a power a fault needs of the target under test.
+type Need string
+
+// Needs a target may lack.
+const (
+	// NeedRejoin: the target says where its data lives and how its peers
+	// reach a node, so a wiped node can join again (targets.Rejoiner).
+	NeedRejoin Need = "rejoin"
+)
+
+// Heal is the final heal's op: it ends every fault in force.
+const Heal = "heal"
+
+// The ops of the kinds in All. The names follow Jepsen's where Jepsen has
+// one (kill/start, pause/resume); the others are start-<kind> and
+// stop-<kind>.
+const (
+	StartPartition = "start-partition"
+	StopPartition  = "stop-partition"
+	Kill           = "kill"
+	StartKilled    = "start"
+	Pause          = "pause"
+	Resume         = "resume"
+	StartCrash     = "start-crash"
+	StopCrash      = "stop-crash"
+	StartLoss      = "start-loss"
+	StopLoss       = "stop-loss"
+	StartBandwidth = "start-bandwidth"
+	StopBandwidth  = "stop-bandwidth"
+	StartDelay     = "start-delay"
+	StopDelay      = "stop-delay"
+	MemberRemove   = "member-remove"
+	MemberAdd      = "member-add"
+)
+
+// MinMembers is the smallest raft group the member fault leaves.
+const MinMembers = 3
+
+// Kernel features.
+const (
+	KernelStatistic = "statistic"
+	KernelTBF       = "tbf"
+	KernelNetem     = "netem"
+)
+
+// All lists every fault kind, in --help order.
+var All = []Kind{
+	{
+		Name: "partition", Summary: "iptables DROP rules in each node's network namespace, in the shape of --partition",
+		Start: StartPartition, Stop: StopPartition, Layer: Network, Effect: Cut,
+		Color: "#f4c7c3", MinNodes: 2,
+	},
+	{
+		Name: "kill", Summary: "SIGKILL of the DB process; the restart keeps its data directory",
+		Start: Kill, Stop: StartKilled, Layer: Process, Targeted: true, Effect: Down, Color: "#c9daf8",
+		Options: []harness.Option{{
+			Name: "kill-count", Default: "0",
+			Usage: "kill exactly this many nodes (overrides --kill-targets; 0 = use --kill-targets), at most --nodes",
+			Check: harness.CheckInt(0, 9),
+		}},
+	},
+	{
+		Name: "pause", Summary: "SIGSTOP, then SIGCONT, of the DB process",
+		Start: Pause, Stop: Resume, Layer: Process, Targeted: true, Effect: Down, Color: "#fff0b3",
+	},
+	{
+		Name: "crash", Summary: "docker kill of the whole machine, then a reboot with its disk; the network faults in force are applied again before the DB starts",
+		Start: StartCrash, Stop: StopCrash, Layer: Process, Targeted: true, Effect: Down, Color: "#d9c8f0",
+	},
+	{
+		Name: "loss", Summary: "random loss of the packets to or from the target nodes (iptables statistic)",
+		Start: StartLoss, Stop: StopLoss, Layer: Network, Targeted: true, Effect: Degraded,
+		Color: "#c8ecd9", Kernel: KernelStatistic, MinNodes: 2,
+		Options: []harness.Option{{
+			Name: "loss-probability", Default: "0.2",
+			Usage: "chance, in [0,1], that a loss fault drops a packet to or from a target node",
+			Check: harness.CheckFloat(0, 1),
+		}},
+	},
+	{
+		Name: "bandwidth", Summary: "a tbf root qdisc limits what the target nodes send",
+		Start: StartBandwidth, Stop: StopBandwidth, Layer: Network, Targeted: true, Effect: Degraded,
+		Color: "#c6e9ef", Kernel: KernelTBF, MinNodes: 2,
+		Options: []harness.Option{{
+			Name: "bandwidth", Default: "1mbit",
+			Usage: "rate a bandwidth fault limits what target nodes send to (tc units: kbit, mbit, gbit, or kbps... for bytes)",
+			Check: checkRate,
+		}},
+	},
+	{
+		Name: "delay", Summary: "a netem root qdisc delays what the target nodes send",
+		Start: StartDelay, Stop: StopDelay, Layer: Network, Targeted: true, Effect: Degraded,
+		Color: "#e6e0c4", Kernel: KernelNetem, MinNodes: 2,
+		Options: []harness.Option{{
+			Name: "delay", Default: "50ms",
+			Usage: "latency a delay fault adds to what target nodes send (needs the kernel's netem)",
+			Check: harness.CheckDuration(0, 10*time.Second),
+		}},
+	},
+	{
+		Name: "member", Summary: "MemberRemove and a wipe of one node, later MemberAdd and a start with state existing; never below 3 members",
+		Start: MemberRemove, Stop: MemberAdd, Layer: Membership, Effect: Removed, Points: true,
+		Color: "#f2b88c", StopColor: "#a9d49a", Needs: []Need{NeedRejoin}, MinNodes: MinMembers + 1,
+	},
+}
+
+// Names lists the names of All, in order.
+func Names() []string {
+	names := make([]string, len(All))
+	for i, k := range All {
+		names[i] = k.Name
+	}
+	return names
+}
+
+// Lookup finds a kind by name.
+func Lookup(name string) (Kind, bool) {
+	i := slices.IndexFunc(All, func(k Kind) bool { return k.Name == name })
+	if i < 0 {
+		return Kind{}, false
+	}
+	return All[i], true
+}
+
+// Edge is what a nemesis op does to the windows of its kind.
+type Edge int
+
+// The edges.
+const (
+	// NoEdge: the op is not a fault op faultline knows.
+	NoEdge Edge = iota
+	// Opens begins a window (a kind's Start).
+	Opens
+	// Closes ends one (a kind's Stop).
+	Closes
+	// HealsAll ends every window in force (the final heal).
+	HealsAll
+)
+
+// Of reads a nemesis op: its kind and whether it opens or closes a
+// window of that kind. Heal is HealsAll with no kind. An op of no known
+// kind named start-<x> or stop-<x>, as other harnesses write them
+// (Jepsen's :start-pause), opens or closes a window of a kind named <x>
+// that All does not describe: its Name is all it has.
+func Of(f string) (Kind, Edge) {
+	if f == Heal {
+		return Kind{}, HealsAll
+	}
+	for _, k := range All {
+		switch f {
+		case k.Start:
+			return k, Opens
+		case k.Stop:
+			return k, Closes
+		}
+	}
+	if x, ok := strings.CutPrefix(f, "start-"); ok && x != "" {
+		return Kind{Name: x}, Opens
+	}
+	if x, ok := strings.CutPrefix(f, "stop-"); ok && x != "" {
+		return Kind{Name: x}, Closes
+	}
+	return Kind{}, NoEdge
+}
+
+// Options lists the options of every kind, in All order.
+func Options() []harness.Option {
+	var out []harness.Option
+	for _, k := range All {
+		out = append(out, k.Options...)
+	}
+	return out
+}
+
+// ParseList parses a --nemesis value: "none" (or empty) or a
+// comma-separated list of kind names, repeats dropped.
+func ParseList(s string) ([]string, error) {
+	if s == "none" || s == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if _, ok := Lookup(f); !ok {
+			return nil, fmt.Errorf("unknown fault %s: want none, or a comma-separated list of %s", harness.Quote(f), strings.Join(Names(), ", "))
+		}
+		if slices.Contains(out, f) {
+			return nil, fmt.Errorf("fault %s is named twice", f)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
