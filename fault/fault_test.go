@@ -179,3 +179,29 @@ func TestForeignOps(t *testing.T) {
 	_, edge = Of(Heal)
 	assert.Equal(t, HealsAll, edge)
 }
+
+// TestOf: each op's kind and edge, as the reports and checkers read them.
+func TestOf(t *testing.T) {
+	type edge struct {
+		kind string
+		edge Edge
+	}
+	for f, want := range map[string]edge{
+		"kill":            {"kill", Opens},
+		"start":           {"kill", Closes},
+		"pause":           {"pause", Opens},
+		"resume":          {"pause", Closes},
+		"start-partition": {"partition", Opens},
+		"stop-partition":  {"partition", Closes},
+		"start-crash":     {"crash", Opens},
+		"heal":            {"", HealsAll},
+		"member-remove":   {"member", Opens},
+		"member-add":      {"member", Closes},
+		"compact":         {"", NoEdge},
+	} {
+		k, e := Of(f)
+		assert.Equal(t, want, edge{k.Name, e}, f)
+	}
+	k, _ := Of("member-remove")
+	assert.True(t, k.Points, "membership steps are points in the reports")
+}

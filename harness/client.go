@@ -47,3 +47,20 @@ type Workload interface {
 type Finisher interface {
 	FinalOps(nodes []Node) []Op
 }
+
+// API is an etcd v3 API beyond plain KV that a workload needs of the
+// store under test, and a target may lack.
+type API string
+
+// The APIs.
+const (
+	// APITxn is KV's Txn with compares.
+	APITxn API = "Txn"
+	// APILease is the Lease service (grants, keepalives, revokes).
+	APILease API = "Lease"
+	// APIWatch is the Watch service.
+	APIWatch API = "Watch"
+)
+
+// AllAPIs lists every API, in the order messages name them.
+var AllAPIs = []API{APITxn, APILease, APIWatch}

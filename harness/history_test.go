@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,7 +109,8 @@ func TestMergeOrdersFalseOverUnknownOverTrue(t *testing.T) {
 }
 
 func TestSpecValidateNamesTheFlag(t *testing.T) {
-	good := Spec{Nodes: 5, TimeLimit: time.Minute, Concurrency: 10, NemesisInterval: time.Second, Nemesis: []string{"kill"}, OpTimeout: time.Second, Store: "store"}
+	good := Spec{Name: "t", Nodes: 5, TimeLimit: time.Minute, Concurrency: 10, NemesisInterval: time.Second, Nemesis: []string{"kill"},
+		OpTimeout: time.Second, CheckTimeout: time.Second, RecoverTimeout: time.Second, Store: "store"}
 	require.NoError(t, good.Validate())
 	cases := map[string]func(*Spec){
 		"nodes":            func(s *Spec) { s.Nodes = 0 },
@@ -116,7 +118,10 @@ func TestSpecValidateNamesTheFlag(t *testing.T) {
 		"concurrency":      func(s *Spec) { s.Concurrency = 0 },
 		"rate":             func(s *Spec) { s.Rate = -1 },
 		"nemesis-interval": func(s *Spec) { s.NemesisInterval = 0 },
-		"kill-count":       func(s *Spec) { s.KillCount = 6 },
+		"check-timeout":    func(s *Spec) { s.CheckTimeout = -1 },
+		"recover-timeout":  func(s *Spec) { s.RecoverTimeout = MaxRecover + 1 },
+		"name":             func(s *Spec) { s.Name = "a\nb" },
+		"store":            func(s *Spec) { s.Store = "" },
 	}
 	for flag, corrupt := range cases {
 		s := good
@@ -131,4 +136,9 @@ func TestSpecValidateNamesTheFlag(t *testing.T) {
 	assert.Equal(t, 15, n)
 	_, err = ParseConcurrency("x", 5)
 	require.ErrorContains(t, err, "--concurrency")
+	_, err = ParseConcurrency("9223372036854775807n", 5)
+	require.ErrorContains(t, err, "from 1 to 1000", "K times the nodes must not overflow")
+	s := good
+	s.Rate = math.NaN()
+	require.ErrorContains(t, s.Validate(), "--rate")
 }

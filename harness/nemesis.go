@@ -3,7 +3,6 @@ package harness
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 )
 
@@ -31,28 +30,4 @@ type Step struct {
 	At    time.Duration   `json:"at"`
 	F     string          `json:"f"`
 	Value json.RawMessage `json:"value,omitempty"`
-}
-
-// FaultEdge says what the nemesis op f does to the windows during which a
-// fault is in force: it opens a window of kind (kill, pause, start-<x>) or
-// closes one (start ends a kill, resume a pause, stop-<x> an x). heal,
-// which closes every window, and ops that open none are neither; the
-// reader tells them apart. Every report and checker that reads fault
-// windows from a history reads them through here.
-func FaultEdge(f string) (kind string, opens, closes bool) {
-	switch f {
-	case "kill", "pause":
-		return f, true, false
-	case "start":
-		return "kill", false, true
-	case "resume":
-		return "pause", false, true
-	}
-	if k, ok := strings.CutPrefix(f, "start-"); ok {
-		return k, true, false
-	}
-	if k, ok := strings.CutPrefix(f, "stop-"); ok {
-		return k, false, true
-	}
-	return "", false, false
 }

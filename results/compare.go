@@ -111,10 +111,10 @@ func SpecCell(spec harness.Spec) Cell {
 		switch {
 		case f == "partition":
 			faults = append(faults, spec.Partition)
-		case f == "kill" && spec.KillCount > 0:
-			faults = append(faults, fmt.Sprintf("kill %d", spec.KillCount))
+		case f == "kill" && spec.FaultOptions.Get("kill-count", "0") != "0":
+			faults = append(faults, "kill "+spec.FaultOptions["kill-count"])
 		case f == "kill":
-			faults = append(faults, "kill "+spec.KillTargets)
+			faults = append(faults, "kill "+spec.FaultTargets["kill"])
 		default:
 			faults = append(faults, f)
 		}

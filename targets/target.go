@@ -136,3 +136,28 @@ type Rejoiner interface {
 	// MemberAdd takes it and the member list reports it.
 	PeerURL(n harness.Node) string
 }
+
+// APIProvider is a target that says which of harness.AllAPIs it serves.
+// It is optional: a target that is none is taken to serve them all, as
+// etcd does.
+type APIProvider interface {
+	APIs() []harness.API
+}
+
+// APIsOf returns the APIs t serves.
+func APIsOf(t Target) []harness.API {
+	if p, ok := t.(APIProvider); ok {
+		return p.APIs()
+	}
+	return harness.AllAPIs
+}
+
+// Bugged is a target with deliberate bug modes, so that the harness can
+// prove its checkers catch them. It is optional.
+type Bugged interface {
+	Target
+	// BugModes lists the modes --target-bug accepts.
+	BugModes() []string
+	// WithBug returns the target in bug mode bug, one of BugModes.
+	WithBug(bug string) Target
+}

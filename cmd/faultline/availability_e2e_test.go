@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultline/faultline/checker/availability"
+	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
-	"github.com/faultline/faultline/nemesis"
 )
 
 // availabilityOf reads the availability checker's verdict and details from
@@ -43,7 +43,7 @@ func availabilityOf(t *testing.T, dir string) (harness.Valid, availability.Detai
 func TestMinorityLeaderPartitionIsMeasured(t *testing.T) {
 	dockerClient(t)
 	store := t.TempDir()
-	r := faultline(t, 3*time.Minute, "test", "--nodes", "5", "--nemesis", "partition", "--partition", "minority-leader",
+	r := runFaultline(t, 3*time.Minute, "test", "--nodes", "5", "--nemesis", "partition", "--partition", "minority-leader",
 		"--time-limit", "15", "--nemesis-interval", "5", "--seed", "11", "--store", store)
 	require.Equal(t, 0, r.code, "etcd under a minority-leader partition must be valid:\n%s", r.stderr)
 	valid, d := availabilityOf(t, latest(t, store))
@@ -79,7 +79,7 @@ func TestMinorityLeaderPartitionIsMeasured(t *testing.T) {
 func TestKillingAMajorityStopsWrites(t *testing.T) {
 	dockerClient(t)
 	store := t.TempDir()
-	r := faultline(t, 3*time.Minute, "test", "--nodes", "3", "--nemesis", "kill", "--kill-count", "2",
+	r := runFaultline(t, 3*time.Minute, "test", "--nodes", "3", "--nemesis", "kill", "--kill-count", "2",
 		"--time-limit", "15", "--nemesis-interval", "5", "--seed", "3", "--store", store)
 	require.Equal(t, 0, r.code, "etcd with a majority killed must refuse writes, and so be valid:\n%s", r.stderr)
 	valid, d := availabilityOf(t, latest(t, store))
@@ -105,7 +105,7 @@ func TestKillingAMajorityStopsWrites(t *testing.T) {
 	// every ok write in the window, as this test once did, failed when a
 	// write invoked just before the kill was acknowledged just after.)
 	h := runHistory(t, latest(t, store))
-	kills, starts := nemesisPairs(h, nemesis.KillF), nemesisPairs(h, nemesis.StartF)
+	kills, starts := nemesisPairs(h, fault.Kill), nemesisPairs(h, fault.StartKilled)
 	require.NotEmpty(t, kills)
 	require.NotEmpty(t, starts)
 	for _, n := range survivors.Nodes {

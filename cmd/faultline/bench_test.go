@@ -127,7 +127,7 @@ func TestBenchTargets(t *testing.T) {
 		for _, nodes := range nodeCounts {
 			for _, target := range targetNames {
 				name := cell(target, nodes)
-				r := faultline(t, time.Duration(seconds)*time.Second+5*time.Minute, "test",
+				r := runFaultline(t, time.Duration(seconds)*time.Second+5*time.Minute, "test",
 					"--target", target, "--nodes", strconv.Itoa(nodes), "--nemesis", "none",
 					"--rate", "0", "--concurrency", concurrency, "--time-limit", strconv.Itoa(seconds),
 					"--name", name, "--seed", strconv.Itoa(round), "--store", store)

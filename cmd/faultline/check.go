@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/faultline/faultline"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/results"
 	"github.com/faultline/faultline/results/edn"
@@ -18,7 +19,7 @@ import (
 func checkCommand(args []string) (int, error) {
 	fs := newFlagSet("check", "check [flags] RUN-DIR|history.jsonl|history.edn")
 	workload := fs.String("workload", "", "workload of a bare history (default: the one in the run's test.json, else register)")
-	checkTimeout := fs.Float64("check-timeout", 0, "seconds the linearizability check may take (default: the run's, else 120)")
+	checkTimeout := fs.String("check-timeout", "0", "seconds the linearizability check may take, at most 86400 (default: the run's, else 120)")
 	out := fs.String("out", "", "directory to write the reports into (visualizations, plots, timeline.html, junit.xml, history.edn); default none")
 	if err := parseFlags(fs, args); err != nil {
 		return 0, err
@@ -26,19 +27,34 @@ func checkCommand(args []string) (int, error) {
 	if fs.NArg() != 1 {
 		return 0, badInput{errors.New("check takes exactly one PATH: a run directory, a history.jsonl or a Jepsen history.edn")}
 	}
+	timeout, err := harness.ParseSeconds("check-timeout", *checkTimeout)
+	if err == nil {
+		err = harness.CheckSeconds("check-timeout", timeout, harness.MaxCheck, true)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if *workload != "" {
+		if _, ok := faultline.LookupWorkload(*workload); !ok {
+			return 0, harness.BadValue("workload", *workload, "unknown workload: want one of %s", strings.Join(faultline.WorkloadNames(), ", "))
+		}
+	}
 	run, histPath, err := results.Open(fs.Arg(0))
 	if err != nil {
 		return 0, badInput{err}
 	}
-	spec := harness.Spec{Workload: "register", CheckTimeout: 120e9}
+	spec := harness.Spec{Workload: faultline.DefaultWorkload, CheckTimeout: faultline.DefaultCheckTimeout}
 	if err := run.ReadJSON(results.TestFile, &spec); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return 0, badInput{err}
 	}
 	if *workload != "" {
 		spec.Workload = *workload
 	}
-	if *checkTimeout > 0 {
-		spec.CheckTimeout = seconds(*checkTimeout)
+	if timeout > 0 {
+		spec.CheckTimeout = timeout
+	}
+	if spec.CheckTimeout <= 0 {
+		spec.CheckTimeout = faultline.DefaultCheckTimeout
 	}
 	h, err := readHistory(histPath, spec.Workload)
 	if err != nil {
@@ -47,7 +63,7 @@ func checkCommand(args []string) (int, error) {
 	if err := h.Validate(); err != nil {
 		return 0, badInput{fmt.Errorf("%s: %w", histPath, err)}
 	}
-	checkers, err := checkersFor(spec)
+	checkers, err := faultline.Checkers(spec)
 	if err != nil {
 		return 0, err
 	}

@@ -30,7 +30,7 @@ func TestCheckImportsJepsenEDN(t *testing.T) {
 		"register-invalid.edn": 1,
 		"independent.edn":      1,
 	} {
-		r := faultline(t, time.Minute, "check", filepath.Join(ednTestdata, file))
+		r := runFaultline(t, time.Minute, "check", filepath.Join(ednTestdata, file))
 		assert.Equal(t, want, r.code, "%s:\n%s%s", file, r.stdout, r.stderr)
 		verdict := map[int]string{0: "VALID", 1: "INVALID"}[want]
 		assert.Contains(t, r.stdout, "verdict   "+verdict, file)
@@ -48,7 +48,7 @@ func TestCheckRefusesMalformedEDN(t *testing.T) {
 	} {
 		path := filepath.Join(dir, name)
 		require.NoError(t, os.WriteFile(path, []byte(c.src), 0o644))
-		r := faultline(t, time.Minute, "check", path)
+		r := runFaultline(t, time.Minute, "check", path)
 		assert.Equal(t, harness.ExitBadInput, r.code, name)
 		assert.Contains(t, r.stderr, path+": "+c.want, name)
 	}
@@ -59,7 +59,7 @@ func TestCheckRefusesMalformedEDN(t *testing.T) {
 // history as EDN again.
 func TestCheckOutWritesReports(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "reports")
-	r := faultline(t, time.Minute, "check", "--out", out, filepath.Join(ednTestdata, "independent.edn"))
+	r := runFaultline(t, time.Minute, "check", "--out", out, filepath.Join(ednTestdata, "independent.edn"))
 	require.Equal(t, 1, r.code, r.stderr)
 	for _, name := range []string{"linear/b.html", results.LatencyRawPlot, results.LatencyQuantilesPlot, results.RatePlot, results.TimelineFile, results.JUnitFile, results.EDNHistoryFile} {
 		assert.FileExists(t, filepath.Join(out, name))
@@ -86,7 +86,7 @@ func TestCheckOutWritesReports(t *testing.T) {
 	require.Len(t, failed, 1)
 	assert.Contains(t, failed[0], "linearizable: 3 keys, 1 not linearizable (b)")
 
-	again := faultline(t, time.Minute, "check", filepath.Join(out, results.EDNHistoryFile))
+	again := runFaultline(t, time.Minute, "check", filepath.Join(out, results.EDNHistoryFile))
 	assert.Equal(t, 1, again.code, "the EDN written by --out gives the same verdict")
 }
 
@@ -106,8 +106,8 @@ func TestCheckAKilledRunsPrefix(t *testing.T) {
 		prefix := strings.Join(lines[:cut], "")
 		require.NoError(t, os.WriteFile(filepath.Join(torn, results.HistoryFile), []byte(prefix+lines[cut][:len(lines[cut])/2]), 0o644))
 		require.NoError(t, os.WriteFile(filepath.Join(whole, results.HistoryFile), []byte(prefix), 0o644))
-		r := faultline(t, time.Minute, "check", torn)
-		assert.Equal(t, faultline(t, time.Minute, "check", whole).code, r.code, "a prefix of %d ops, torn or not", cut)
+		r := runFaultline(t, time.Minute, "check", torn)
+		assert.Equal(t, runFaultline(t, time.Minute, "check", whole).code, r.code, "a prefix of %d ops, torn or not", cut)
 		if cut >= 8 { // by then read, write and cas have each succeeded once, as stats wants
 			assert.Equal(t, 0, r.code, "a prefix of %d ops and a torn line:\n%s", cut, r.stderr)
 		}
@@ -116,7 +116,7 @@ func TestCheckAKilledRunsPrefix(t *testing.T) {
 	bad := t.TempDir()
 	broken := strings.Join(lines[:3], "") + "{torn\n" + strings.Join(lines[3:], "")
 	require.NoError(t, os.WriteFile(filepath.Join(bad, results.HistoryFile), []byte(broken), 0o644))
-	r := faultline(t, time.Minute, "check", bad)
+	r := runFaultline(t, time.Minute, "check", bad)
 	assert.Equal(t, harness.ExitBadInput, r.code)
 	assert.Contains(t, r.stderr, "history line 4")
 }

@@ -54,7 +54,7 @@ type result struct {
 	stdout, stderr string
 }
 
-func faultline(t *testing.T, timeout time.Duration, args ...string) result {
+func runFaultline(t *testing.T, timeout time.Duration, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -122,18 +122,18 @@ func TestBadInputStartsNothing(t *testing.T) {
 		"concurrency": {"--concurrency", "many"},
 	}
 	for flag, args := range cases {
-		r := faultline(t, time.Minute, append([]string{"test", "--store", t.TempDir()}, args...)...)
+		r := runFaultline(t, time.Minute, append([]string{"test", "--store", t.TempDir()}, args...)...)
 		assert.Equal(t, harness.ExitBadInput, r.code, flag)
 		assert.Contains(t, r.stderr, "--"+flag, "the message must name the flag")
 		startedNothing(r, flag)
 	}
 	for layout, want := range map[string]string{"n1,n2|n3,n9": "n9", "n1,n2|n2,n3": "twice"} {
-		r := faultline(t, time.Minute, "test", "--nodes", "3", "--partition", layout, "--store", t.TempDir())
+		r := runFaultline(t, time.Minute, "test", "--nodes", "3", "--partition", layout, "--store", t.TempDir())
 		assert.Equal(t, harness.ExitBadInput, r.code, layout)
 		assert.Contains(t, r.stderr, want)
 		startedNothing(r, layout)
 	}
-	r := faultline(t, time.Minute, "check", filepath.Join(t.TempDir(), "missing"))
+	r := runFaultline(t, time.Minute, "check", filepath.Join(t.TempDir(), "missing"))
 	assert.Equal(t, harness.ExitBadInput, r.code)
 }
 
@@ -144,7 +144,7 @@ func TestRegisterOnEtcdUnderFaultsIsValid(t *testing.T) {
 	cli := dockerClient(t)
 	store := t.TempDir()
 	// Seed 7 draws a schedule with both a partition and a kill.
-	r := faultline(t, 5*time.Minute, "test", "--nodes", "3", "--time-limit", "24", "--nemesis", "partition,kill",
+	r := runFaultline(t, 5*time.Minute, "test", "--nodes", "3", "--time-limit", "24", "--nemesis", "partition,kill",
 		"--nemesis-interval", "4", "--seed", "7", "--store", store)
 	require.Equal(t, 0, r.code, "a correct store under faults must be valid:\n%s", r.stderr)
 	dir := latest(t, store)
@@ -177,7 +177,7 @@ func TestRegisterOnEtcdUnderFaultsIsValid(t *testing.T) {
 	assert.Equal(t, int64(7), spec.Seed)
 	assert.NotEmpty(t, spec.Schedule)
 
-	again := faultline(t, 5*time.Minute, "check", dir)
+	again := runFaultline(t, 5*time.Minute, "check", dir)
 	assert.Equal(t, 0, again.code, "re-checking a valid run must give valid")
 
 	c, n := owned(t, cli, r.pid)
@@ -195,7 +195,7 @@ func TestSerializableReadsAreCaught(t *testing.T) {
 	// rehearsal did not). Three runs make a miss of all three negligible;
 	// each invalid one must show its anomalies and re-check the same.
 	store := t.TempDir()
-	r := faultline(t, 10*time.Minute, "test", "--nodes", "3", "--nemesis", "partition", "--partition", "one",
+	r := runFaultline(t, 10*time.Minute, "test", "--nodes", "3", "--nemesis", "partition", "--partition", "one",
 		"--serializable", "--time-limit", "30", "--nemesis-interval", "5", "--test-count", "3", "--store", store)
 	require.Equal(t, 1, r.code, "stale serializable reads must make the runs invalid:\n%s", r.stderr)
 	dirs, err := filepath.Glob(filepath.Join(store, "etcd-register", "2*"))
@@ -211,7 +211,7 @@ func TestSerializableReadsAreCaught(t *testing.T) {
 		pages, err := filepath.Glob(filepath.Join(dir, "linear", "*.html"))
 		require.NoError(t, err)
 		assert.NotEmpty(t, pages, "every non-linearizable key gets a visualization")
-		again := faultline(t, 5*time.Minute, "check", dir)
+		again := runFaultline(t, 5*time.Minute, "check", dir)
 		assert.Equal(t, 1, again.code, "re-checking an invalid run must give invalid")
 	}
 	assert.Positive(t, invalid, "the linearizability checker must flag the stale reads")
@@ -266,7 +266,7 @@ func TestNextRunSweepsAKilledHarness(t *testing.T) {
 	c, _ := owned(t, cli, cmd.Process.Pid)
 	require.Equal(t, 3, c, "kill -9 leaves the containers behind")
 
-	r := faultline(t, 3*time.Minute, "test", "--nodes", "1", "--nemesis", "none", "--time-limit", "1", "--store", t.TempDir())
+	r := runFaultline(t, 3*time.Minute, "test", "--nodes", "1", "--nemesis", "none", "--time-limit", "1", "--store", t.TempDir())
 	require.Equal(t, 0, r.code, r.stderr)
 	c, n := owned(t, cli, cmd.Process.Pid)
 	assert.Zero(t, c, "the next run must sweep the dead run's containers")

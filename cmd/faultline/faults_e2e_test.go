@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/nemesis"
 	"github.com/faultline/faultline/results"
@@ -30,7 +31,7 @@ import (
 func faultRun(t *testing.T, args ...string) (result, string) {
 	t.Helper()
 	store := t.TempDir()
-	r := faultline(t, 5*time.Minute, append([]string{"test", "--store", store}, args...)...)
+	r := runFaultline(t, 5*time.Minute, append([]string{"test", "--store", store}, args...)...)
 	dir, err := filepath.EvalSymlinks(filepath.Join(store, "latest"))
 	require.NoError(t, err, "the run must be stored:\n%s", r.stderr)
 	return r, dir
@@ -90,7 +91,7 @@ func TestPausedLeaderIsReplaced(t *testing.T) {
 		"--time-limit", "28", "--nemesis-interval", "8", "--seed", "11")
 	require.Equal(t, 0, r.code, "etcd with a paused leader must stay valid:\n%s", r.stderr)
 	h := runHistory(t, dir)
-	pauses, resumes := nemesisPairs(h, nemesis.PauseF), nemesisPairs(h, nemesis.ResumeF)
+	pauses, resumes := nemesisPairs(h, fault.Pause), nemesisPairs(h, fault.Resume)
 	require.Len(t, pauses, 2, "pauses at 8 and 24 s")
 	require.NotEmpty(t, resumes)
 	var first, second nemesis.Effect
@@ -134,14 +135,14 @@ func TestCrashDoesNotHealAPartition(t *testing.T) {
 	}
 	spec := harness.Spec{
 		Name: "crash-partition", Target: "etcd", Nodes: 3, Workload: "register",
-		Nemesis: []string{"partition", "crash"}, Partition: "n1|n2,n3", KillTargets: "one",
+		Nemesis: []string{"partition", "crash"}, Partition: "n1|n2,n3", FaultTargets: map[string]string{"kill": "one"},
 		TimeLimit: 28 * time.Second, Concurrency: 6, Rate: 100, NemesisInterval: 2 * time.Second,
 		OpTimeout: 2 * time.Second, Seed: 5, CheckTimeout: time.Minute, RecoverTimeout: time.Minute, Store: store,
 		Schedule: []harness.Step{
-			step(2, nemesis.StartPartition, `{"layout":"n1|n2,n3","seed":1}`),
-			step(4, nemesis.StartCrash, `{"nodes":["n1"],"seed":1}`),
-			step(6, nemesis.StopCrash, ""),
-			step(20, nemesis.StopPartition, ""),
+			step(2, fault.StartPartition, `{"layout":"n1|n2,n3","seed":1}`),
+			step(4, fault.StartCrash, `{"nodes":["n1"],"seed":1}`),
+			step(6, fault.StopCrash, ""),
+			step(20, fault.StopPartition, ""),
 		},
 	}
 	file := filepath.Join(t.TempDir(), "test.json")
@@ -149,17 +150,17 @@ func TestCrashDoesNotHealAPartition(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(file, raw, 0o644))
 
-	r := faultline(t, 5*time.Minute, "test", "--replay", file, "--store", store)
+	r := runFaultline(t, 5*time.Minute, "test", "--replay", file, "--store", store)
 	require.Equal(t, 0, r.code, "etcd through a crash inside a partition must stay valid:\n%s", r.stderr)
 	h := runHistory(t, latest(t, store))
 
-	reboots := nemesisPairs(h, nemesis.StopCrash)
+	reboots := nemesisPairs(h, fault.StopCrash)
 	require.Len(t, reboots, 1)
 	require.Equal(t, harness.OK, reboots[0].Completion.Type, "stop-crash: %s", reboots[0].Completion.Error)
 	var rebooted nemesis.Effect
 	effectOf(t, reboots[0], &rebooted)
 	assert.Equal(t, nemesis.Grudge{"n1": {"n2", "n3"}}, rebooted.Grudge, "the reboot must re-apply n1's side of the partition")
-	heals := nemesisPairs(h, nemesis.StopPartition)
+	heals := nemesisPairs(h, fault.StopPartition)
 	require.Len(t, heals, 1)
 
 	cutFrom, cutTo := reboots[0].Completion.Time, heals[0].Invoke.Time
@@ -186,20 +187,20 @@ func TestMemberCyclesOnEtcd(t *testing.T) {
 			continue
 		}
 		switch p.Invoke.F {
-		case nemesis.MemberRemove:
+		case fault.MemberRemove:
 			var e nemesis.MemberEffect
 			effectOf(t, p, &e)
 			assert.Len(t, e.Members, 3, "4 members shrink to 3, never fewer")
 			assert.NotEmpty(t, e.ID, "the removed member's id is recorded")
 			removed[e.Node]++
-		case nemesis.MemberAdd:
+		case fault.MemberAdd:
 			var e nemesis.MemberEffect
 			effectOf(t, p, &e)
 			require.Positive(t, removed[e.Node], "only a removed node is added back")
 			removed[e.Node]--
 			cycles++
 			assert.Equal(t, []string{"n1", "n2", "n3", "n4"}, e.Members, "the added member is started")
-		case nemesis.HealF:
+		case fault.Heal:
 			var rep nemesis.HealReport
 			effectOf(t, p, &rep)
 			for _, n := range rep.Readded {
@@ -226,7 +227,7 @@ func TestReplayRepeatsTheNemesisOps(t *testing.T) {
 		"--nemesis-interval", "2", "--seed", "8")
 	require.Equal(t, 0, first.code, first.stderr)
 	storeB := t.TempDir()
-	second := faultline(t, 5*time.Minute, "test", "--replay", filepath.Join(dirA, results.TestFile), "--store", storeB)
+	second := runFaultline(t, 5*time.Minute, "test", "--replay", filepath.Join(dirA, results.TestFile), "--store", storeB)
 	require.Equal(t, 0, second.code, second.stderr)
 	dirB := latest(t, storeB)
 
@@ -242,7 +243,7 @@ func TestReplayRepeatsTheNemesisOps(t *testing.T) {
 	steps := func(dir string) []step {
 		var out []step
 		for _, p := range runHistory(t, dir).Nemesis().Pairs() {
-			if p.Invoke.F == nemesis.HealF || p.Completion == nil {
+			if p.Invoke.F == fault.Heal || p.Completion == nil {
 				continue
 			}
 			out = append(out, step{p.Invoke.F, string(p.Invoke.Value), string(p.Completion.Type) + " " + string(p.Completion.Value)})
@@ -287,7 +288,7 @@ func TestBadFaultInputStartsNothing(t *testing.T) {
 	for _, c := range cases {
 		store := t.TempDir()
 		start := time.Now()
-		r := faultline(t, time.Minute, append([]string{"test", "--store", store}, c.args...)...)
+		r := runFaultline(t, time.Minute, append([]string{"test", "--store", store}, c.args...)...)
 		assert.Equal(t, harness.ExitBadInput, r.code, "%v", c.args)
 		assert.Contains(t, r.stderr, "--"+c.flag, "%v: the message must name the flag", c.args)
 		assert.Contains(t, r.stderr, c.want, "%v", c.args)
@@ -309,7 +310,7 @@ var kernelLine = regexp.MustCompile(`kernel: .*tc netem (yes|no)`)
 func TestDelayNeedsNetem(t *testing.T) {
 	cli := dockerClient(t)
 	store := t.TempDir()
-	r := faultline(t, 5*time.Minute, "test", "--nodes", "1", "--nemesis", "delay", "--time-limit", "6",
+	r := runFaultline(t, 5*time.Minute, "test", "--nodes", "1", "--nemesis", "delay", "--time-limit", "6",
 		"--nemesis-interval", "2", "--store", store)
 	m := kernelLine.FindStringSubmatch(r.stderr)
 	require.NotNil(t, m, "the run must say what the kernel offers:\n%s", r.stderr)
@@ -320,7 +321,7 @@ func TestDelayNeedsNetem(t *testing.T) {
 	} else {
 		require.Equal(t, 0, r.code, r.stderr)
 		h := runHistory(t, latest(t, store))
-		assert.NotEmpty(t, nemesisPairs(h, nemesis.StartDelay))
+		assert.NotEmpty(t, nemesisPairs(h, fault.StartDelay))
 	}
 	run := regexp.MustCompile(`cluster faultline-([a-z0-9][a-z0-9_.-]*): `).FindStringSubmatch(r.stderr)
 	require.NotNil(t, run, r.stderr)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -12,20 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultline/faultline/harness"
-	"github.com/faultline/faultline/targets"
-	"github.com/faultline/faultline/targets/etcd"
 )
-
-// plainTarget is a store that cannot rejoin a wiped node: it hides etcd's
-// optional powers.
-type plainTarget struct{ targets.Target }
-
-func TestTargetCanDo(t *testing.T) {
-	assert.NoError(t, targetCanDo(etcd.Target{}, []string{"member", "pause", "crash"}))
-	assert.NoError(t, targetCanDo(plainTarget{etcd.Target{}}, []string{"pause", "crash", "loss"}))
-	err := targetCanDo(plainTarget{etcd.Target{}}, []string{"kill", "member"})
-	assert.ErrorContains(t, err, "cannot take the fault member")
-}
 
 // specOf parses args as faultline test's flags and validates them.
 func specOf(t *testing.T, args ...string) (harness.Spec, error) {
@@ -34,6 +20,7 @@ func specOf(t *testing.T, args ...string) (harness.Spec, error) {
 	var f testFlags
 	f.register(fs)
 	require.NoError(t, fs.Parse(args))
+	f.noteTyped(fs)
 	return f.spec()
 }
 
@@ -42,8 +29,10 @@ func TestFaultFlags(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "leader", s.FaultTargets["pause"])
 	assert.Equal(t, "minority", s.FaultTargets["loss"])
-	assert.Equal(t, "minority", s.KillTargets)
-	assert.Equal(t, 0.5, s.LossProbability)
+	assert.Equal(t, "minority", s.FaultTargets["kill"])
+	assert.Equal(t, "0.5", s.FaultOptions["loss-probability"])
+	assert.Equal(t, "0", s.FaultOptions["kill-count"], "an option not given takes its default")
+	assert.NotContains(t, s.FaultOptions, "bandwidth", "options of faults not in use are not stored")
 
 	s, err = specOf(t, "--kill-targets", "all", "--fault-targets", "one")
 	require.NoError(t, err)
@@ -65,6 +54,9 @@ func TestFaultFlags(t *testing.T) {
 	}
 	_, err = specOf(t, "--loss-probability", "-0.1")
 	assert.ErrorContains(t, err, "--loss-probability")
+	_, err = specOf(t, "--nemesis", "kill", "--bandwidth", "garbage")
+	assert.ErrorContains(t, err, `--bandwidth`, "the options of a fault not enabled are checked too")
+	assert.ErrorContains(t, err, `"garbage"`, "quoting what was typed")
 }
 
 func TestReplaySpec(t *testing.T) {
@@ -78,35 +70,33 @@ func TestReplaySpec(t *testing.T) {
 	require.NoError(t, os.WriteFile(good, raw, 0o644))
 
 	f := testFlags{store: "elsewhere"}
-	got, err := replaySpec(good, map[string]bool{"replay": true, "store": true}, &f)
+	got, err := replaySpec(good, map[string]string{"replay": good, "store": "elsewhere"}, &f)
 	require.NoError(t, err)
 	assert.Equal(t, s.Schedule, got.Schedule)
 	assert.Equal(t, int64(9), got.Seed)
 	assert.Equal(t, "elsewhere", got.Store)
 	assert.Equal(t, good, got.Replay)
 
-	_, err = replaySpec(good, map[string]bool{"replay": true, "nodes": true}, &f)
+	_, err = replaySpec(good, map[string]string{"replay": good, "nodes": "3"}, &f)
 	assert.ErrorContains(t, err, "--nodes cannot be given with --replay")
 
 	for name, content := range map[string]string{
 		"garbage.json":  "{not json",
 		"badstep.json":  string(raw[:len(raw)-1]) + `,"schedule":[{"at":1,"f":"flood"}]}`,
 		"badnodes.json": string(raw[:len(raw)-1]) + `,"nodes":0}`,
+		"unknown.json":  string(raw[:len(raw)-1]) + `,"nodez":3}`,
+		"nostart.json":  string(raw[:len(raw)-1]) + `,"schedule":[{"at":1,"f":"stop-crash"}]}`,
+		"twice.json":    string(raw[:len(raw)-1]) + `,"schedule":[{"at":1,"f":"kill","value":{"targets":"one","seed":1}},{"at":2,"f":"kill","value":{"targets":"one","seed":1}}]}`,
+		"count.json":    string(raw[:len(raw)-1]) + `,"schedule":[{"at":1,"f":"kill","value":{"targets":"one","count":99,"seed":1}}]}`,
+		"trailing.json": string(raw) + `{}`,
 	} {
 		p := filepath.Join(dir, name)
 		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
-		_, err := replaySpec(p, map[string]bool{"replay": true}, &f)
+		_, err := replaySpec(p, map[string]string{"replay": p}, &f)
 		var fe *harness.FlagError
 		require.True(t, errors.As(err, &fe), "%s: %v", name, err)
 		assert.Equal(t, "replay", fe.Flag, name)
 	}
 	_, err = replaySpec(filepath.Join(dir, "missing.json"), nil, &f)
 	assert.ErrorContains(t, err, "cannot read")
-}
-
-func TestCheckKernelSkipsPlainFaults(t *testing.T) {
-	// No loss, bandwidth or delay: no probe, so a nil cluster is never
-	// touched.
-	s := harness.Spec{Nemesis: []string{"partition", "kill"}}
-	assert.NoError(t, checkKernel(context.Background(), nil, &s))
 }

@@ -7,51 +7,67 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/faultline/faultline"
+	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/nemesis"
 )
 
-// testFlags are the raw flags of 'faultline test', before validation.
+// testFlags are the raw flags of 'faultline test', as typed. Numbers are
+// kept as text so that a bad one is quoted as it was typed, never as a
+// converted number; faultline.Validate checks the spec they make.
 type testFlags struct {
 	target, targetBug, workload, nemesis, partition, concurrency string
-	killTargets, name, store, clientMode                         string
-	nodes, killCount                                             int
-	timeLimit, rate, interval, opTimeout, checkTimeout           float64
-	recoverTimeout, availabilityGrace, majorityGapBound          float64
-	seed                                                         int64
+	faultTargets, killTargets, name, store, clientMode, replay   string
+	nodes, timeLimit, rate, interval, opTimeout, checkTimeout    string
+	recoverTimeout, availabilityGrace, majorityGapBound, seed    string
 	serializable                                                 bool
-	faults                                                       faultFlags
-	workloads                                                    workloadFlags
+	// options holds the value of every fault and workload option flag.
+	options map[string]*string
+	// typed holds the flags given on the command line, as typed.
+	typed map[string]string
 }
 
 func (f *testFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.target, "target", "etcd", "store under test: "+strings.Join(targetNames(), ", "))
+	fs.StringVar(&f.target, "target", faultline.DefaultTarget, "store under test: "+strings.Join(faultline.TargetNames(), ", "))
 	fs.StringVar(&f.targetBug, "target-bug", "", "bug mode passed to the target (kvnode: stale-read, early-ack, lost-restart)")
-	fs.IntVar(&f.nodes, "nodes", 5, "cluster size, 1..9")
-	fs.StringVar(&f.workload, "workload", "register", "workload: "+strings.Join(workloadNames(), ", "))
-	fs.StringVar(&f.nemesis, "nemesis", "partition,kill", "faults: none, or a comma-separated list of "+strings.Join(nemesis.Faults, ", "))
-	fs.StringVar(&f.partition, "partition", "halves", "partition layout: "+strings.Join(nemesis.Layouts, ", ")+", or explicit groups such as n1,n2|n3,n4,n5")
-	fs.StringVar(&f.killTargets, "kill-targets", "", "nodes a kill hits: "+strings.Join(nemesis.Targets, ", ")+" (default: --fault-targets)")
-	fs.IntVar(&f.killCount, "kill-count", 0, "kill exactly this many nodes (overrides --kill-targets; 0 = use --kill-targets)")
-	fs.Float64Var(&f.timeLimit, "time-limit", 60, "seconds of workload")
-	fs.StringVar(&f.concurrency, "concurrency", "2n", "client threads: a number, or Kn meaning K x --nodes")
-	fs.Float64Var(&f.rate, "rate", 200, "target invocations per second over all clients; 0 = unlimited")
-	fs.Float64Var(&f.interval, "nemesis-interval", 10, "seconds between two nemesis steps (a fault's start and its stop, or the next fault)")
-	fs.Float64Var(&f.opTimeout, "op-timeout", 2, "seconds before a client op is abandoned (a write becomes info, a read fail)")
-	fs.Float64Var(&f.checkTimeout, "check-timeout", 120, "seconds the linearizability check may take before it answers unknown")
-	fs.Float64Var(&f.recoverTimeout, "recover-timeout", 60, "seconds to wait for the cluster to recover after the final heal")
-	fs.Int64Var(&f.seed, "seed", 0, "seed for ops, stagger and faults; 0 draws one from the clock (it is recorded in test.json)")
-	fs.StringVar(&f.clientMode, "client-mode", modePinned, "how clients reach the cluster: "+strings.Join(clientModes, ", ")+" (pinned: thread i to node i mod N; failover: every endpoint; mixed: alternate threads)")
-	fs.Float64Var(&f.availabilityGrace, "availability-grace", 0, "seconds after a fault is in force that a minority may still answer a linearizable op; 0 = one election timeout + --op-timeout")
-	fs.Float64Var(&f.majorityGapBound, "majority-gap-bound", 0, "longest time in seconds a majority may accept no write while its clients wait; 0 = two election timeouts + --op-timeout + 4 (8 for etcd)")
+	fs.StringVar(&f.nodes, "nodes", "5", fmt.Sprintf("cluster size, 1..%d", harness.MaxNodes))
+	fs.StringVar(&f.workload, "workload", faultline.DefaultWorkload, "workload: "+strings.Join(faultline.WorkloadNames(), ", "))
+	fs.StringVar(&f.nemesis, "nemesis", "partition,kill", "faults: none, or a comma-separated list of "+strings.Join(fault.Names(), ", "))
+	fs.StringVar(&f.partition, "partition", faultline.DefaultPartition, "partition layout: "+strings.Join(nemesis.Layouts, ", ")+", or explicit groups such as n1,n2|n3,n4,n5")
+	fs.StringVar(&f.faultTargets, "fault-targets", "one", "nodes a targeted fault ("+strings.Join(fault.Targeted(), ", ")+") hits: "+strings.Join(fault.Choices, ", ")+"; per fault as kind=choice, e.g. one,pause=leader")
+	fs.StringVar(&f.killTargets, "kill-targets", "", "nodes a kill hits: "+strings.Join(fault.Choices, ", ")+" (default: --fault-targets)")
+	fs.StringVar(&f.timeLimit, "time-limit", "60", "seconds of workload, more than 0 and at most 86400")
+	fs.StringVar(&f.concurrency, "concurrency", "2n", fmt.Sprintf("client threads: a number, or Kn meaning K x --nodes; 1..%d in all", harness.MaxConcurrency))
+	fs.StringVar(&f.rate, "rate", "200", fmt.Sprintf("target invocations per second over all clients, 0..%d; 0 = unlimited", harness.MaxRate))
+	fs.StringVar(&f.interval, "nemesis-interval", "10", "seconds between two nemesis steps (a fault's start and its stop, or the next fault), at most 3600")
+	fs.StringVar(&f.opTimeout, "op-timeout", "2", "seconds before a client op is abandoned (a write becomes info, a read fail), at most 600")
+	fs.StringVar(&f.checkTimeout, "check-timeout", "120", "seconds the linearizability check may take before it answers unknown, at most 86400")
+	fs.StringVar(&f.recoverTimeout, "recover-timeout", "60", "seconds to wait for the cluster to recover after the final heal, at most 3600")
+	fs.StringVar(&f.seed, "seed", "0", "seed for ops, stagger and faults; 0 draws one from the clock (it is recorded in test.json)")
+	fs.StringVar(&f.clientMode, "client-mode", faultline.ModePinned, "how clients reach the cluster: "+strings.Join(faultline.ClientModes, ", ")+" (pinned: thread i to node i mod N; failover: every endpoint; mixed: alternate threads)")
+	fs.StringVar(&f.availabilityGrace, "availability-grace", "0", "seconds after a fault is in force that a minority may still answer a linearizable op, at most 600; 0 = one election timeout + --op-timeout")
+	fs.StringVar(&f.majorityGapBound, "majority-gap-bound", "0", "longest time in seconds a majority may accept no write while its clients wait, at most 3600; 0 = two election timeouts + --op-timeout + 4 (8 for etcd)")
 	fs.BoolVar(&f.serializable, "serializable", false, "serializable (local, possibly stale) reads instead of linearizable ones")
-	fs.StringVar(&f.name, "name", "", "test name, the store sub-directory (default TARGET-WORKLOAD)")
-	fs.StringVar(&f.store, "store", "store", "run store directory")
-	f.faults.register(fs)
-	f.workloads.register(fs)
+	fs.StringVar(&f.name, "name", "", fmt.Sprintf("test name, the store sub-directory (default TARGET-WORKLOAD); at most %d characters", harness.MaxNameLength))
+	fs.StringVar(&f.store, "store", faultline.DefaultStore, "run store directory")
+	fs.StringVar(&f.replay, "replay", "", "a stored run's test.json: run that test again with the same fault schedule (only --store and --name may be given with it)")
+	f.options = map[string]*string{}
+	for _, o := range append(fault.Options(), faultline.WorkloadOptions()...) {
+		v := new(string)
+		fs.StringVar(v, o.Name, o.Default, o.Usage)
+		f.options[o.Name] = v
+	}
+}
+
+// noteTyped records which flags of fs were given on the command line.
+func (f *testFlags) noteTyped(fs *flag.FlagSet) {
+	f.typed = map[string]string{}
+	fs.Visit(func(fl *flag.Flag) { f.typed[fl.Name] = fl.Value.String() })
 }
 
 // newFlagSet returns a flag set that reports its own errors as bad input
@@ -81,83 +97,128 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
-
-// spec validates the flags and builds the test's spec. Every error names
-// the flag and what it allows; nothing has been started yet.
+// spec builds the test's spec from the flags and validates it through
+// faultline.Validate, the path every spec takes. Every error names the
+// flag, quotes what was typed and says what is allowed; nothing has been
+// started yet.
 func (f *testFlags) spec() (harness.Spec, error) {
-	s := harness.Spec{
-		Target: f.target, TargetBug: f.targetBug, Nodes: f.nodes, Workload: f.workload,
-		Partition: f.partition, KillCount: f.killCount,
-		TimeLimit: seconds(f.timeLimit), Rate: f.rate, NemesisInterval: seconds(f.interval),
-		OpTimeout: seconds(f.opTimeout), CheckTimeout: seconds(f.checkTimeout),
-		RecoverTimeout: seconds(f.recoverTimeout), Seed: f.seed, Serializable: f.serializable,
-		Store: f.store, Name: f.name, ClientMode: f.clientMode,
-		AvailabilityGrace: seconds(f.availabilityGrace), MajorityGapBound: seconds(f.majorityGapBound),
-	}
-	if !slices.Contains(targetNames(), f.target) {
-		return s, harness.BadFlag("target", "unknown target %q: want one of %s", f.target, strings.Join(targetNames(), ", "))
-	}
-	if !slices.Contains(workloadNames(), f.workload) {
-		return s, harness.BadFlag("workload", "unknown workload %q: want one of %s", f.workload, strings.Join(workloadNames(), ", "))
-	}
-	faults, err := nemesis.ParseFaults(f.nemesis)
+	s, err := f.rawSpec()
 	if err != nil {
-		return s, harness.BadFlag("nemesis", "%v", err)
+		return s, f.asTyped(err)
 	}
-	s.Nemesis = faults
-	if f.nodes < 1 {
-		return s, harness.BadFlag("nodes", "must be at least 1, got %d", f.nodes)
-	}
-	if slices.Contains(faults, "partition") {
-		if err := nemesis.ValidateLayout(f.partition, f.nodes); err != nil {
-			return s, harness.BadFlag("partition", "%v", err)
-		}
-	}
-	if err := f.faults.apply(&s, f.killTargets); err != nil {
-		return s, err
-	}
-	if s.Concurrency, err = harness.ParseConcurrency(f.concurrency, f.nodes); err != nil {
-		return s, err
-	}
-	if f.checkTimeout <= 0 {
-		return s, harness.BadFlag("check-timeout", "must be a positive number of seconds, got %v", f.checkTimeout)
-	}
-	if f.recoverTimeout <= 0 {
-		return s, harness.BadFlag("recover-timeout", "must be a positive number of seconds, got %v", f.recoverTimeout)
-	}
-	if err := validateClientMode(f.clientMode); err != nil {
-		return s, err
-	}
-	if f.availabilityGrace < 0 {
-		return s, harness.BadFlag("availability-grace", "must be 0 (the default) or a positive number of seconds, got %v", f.availabilityGrace)
-	}
-	if f.majorityGapBound < 0 {
-		return s, harness.BadFlag("majority-gap-bound", "must be 0 (the default) or a positive number of seconds, got %v", f.majorityGapBound)
-	}
-	if err := validateTargetBug(f.target, f.targetBug); err != nil {
-		return s, err
-	}
-	if err := f.workloads.apply(&s); err != nil {
-		return s, err
-	}
-	if s.Name == "" {
-		s.Name = f.target + "-" + f.workload
-	}
-	if err := checkName(s.Name); err != nil {
-		return s, err
-	}
-	if s.Seed == 0 {
-		s.Seed = time.Now().UnixNano()
-	}
-	return s, s.Validate()
+	s, err = faultline.Validate(s)
+	return s, f.asTyped(err)
 }
 
-// checkName refuses a test name that is not a plain directory name of the
-// store: the name is the run's parent directory, and latest is a link.
-func checkName(name string) error {
-	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." || name == "latest" {
-		return harness.BadFlag("name", "must be a plain directory name other than latest, got %q", name)
+// rawSpec converts the flags into a spec, refusing only what cannot be
+// converted at all.
+func (f *testFlags) rawSpec() (harness.Spec, error) {
+	s := harness.Spec{
+		Target: f.target, TargetBug: f.targetBug, Workload: f.workload, Partition: f.partition,
+		Serializable: f.serializable, Store: f.store, Name: f.name, ClientMode: f.clientMode,
+	}
+	var err error
+	if s.Nodes, err = strconv.Atoi(f.nodes); err != nil || s.Nodes < 1 || s.Nodes > harness.MaxNodes {
+		return s, harness.BadValue("nodes", f.nodes, "want a cluster size from 1 to %d", harness.MaxNodes)
+	}
+	if s.Nemesis, err = fault.ParseList(f.nemesis); err != nil {
+		return s, harness.BadFlag("nemesis", "%v", err)
+	}
+	if s.FaultTargets, err = fault.ParseTargets(f.faultTargets); err != nil {
+		return s, harness.BadFlag("fault-targets", "%v", err)
+	}
+	if f.killTargets != "" {
+		if !slices.Contains(fault.Choices, f.killTargets) {
+			return s, harness.BadValue("kill-targets", f.killTargets, "want one of %s", strings.Join(fault.Choices, ", "))
+		}
+		s.FaultTargets["kill"] = f.killTargets
+	}
+	if s.Concurrency, err = harness.ParseConcurrency(f.concurrency, s.Nodes); err != nil {
+		return s, err
+	}
+	if s.Rate, err = harness.ParseFloatIn(f.rate, 0, harness.MaxRate); err != nil {
+		return s, harness.BadValue("rate", f.rate, "want invocations per second from 0 (unlimited) to %d", harness.MaxRate)
+	}
+	if s.Seed, err = parseSeed(f.seed); err != nil {
+		return s, err
+	}
+	// Zero means "the default" to faultline.Validate; on the command line
+	// the default is written out, so a typed 0 is refused where zero is
+	// not a value of its own.
+	for _, d := range []struct {
+		flag, text string
+		into       *time.Duration
+		max        time.Duration
+		zeroOK     bool
+	}{
+		{"time-limit", f.timeLimit, &s.TimeLimit, harness.MaxTimeLimit, false},
+		{"nemesis-interval", f.interval, &s.NemesisInterval, harness.MaxInterval, len(s.Nemesis) == 0},
+		{"op-timeout", f.opTimeout, &s.OpTimeout, harness.MaxOpTimeout, false},
+		{"check-timeout", f.checkTimeout, &s.CheckTimeout, harness.MaxCheck, false},
+		{"recover-timeout", f.recoverTimeout, &s.RecoverTimeout, harness.MaxRecover, false},
+		{"availability-grace", f.availabilityGrace, &s.AvailabilityGrace, harness.MaxGrace, true},
+		{"majority-gap-bound", f.majorityGapBound, &s.MajorityGapBound, harness.MaxGapBound, true},
+	} {
+		if *d.into, err = harness.ParseSeconds(d.flag, d.text); err != nil {
+			return s, err
+		}
+		if *d.into == 0 {
+			if err := harness.CheckSeconds(d.flag, 0, d.max, d.zeroOK); err != nil {
+				return s, err
+			}
+		}
+	}
+	for _, o := range fault.Options() {
+		if _, ok := f.typed[o.Name]; ok {
+			if s.FaultOptions == nil {
+				s.FaultOptions = harness.Options{}
+			}
+			s.FaultOptions[o.Name] = *f.options[o.Name]
+		}
+	}
+	for _, o := range faultline.WorkloadOptions() {
+		if _, ok := f.typed[o.Name]; ok {
+			if s.WorkloadOptions == nil {
+				s.WorkloadOptions = harness.Options{}
+			}
+			s.WorkloadOptions[o.Name] = *f.options[o.Name]
+		}
+	}
+	if err := checkStore(s.Store); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// asTyped shows, in a bad-value message about a flag given on the command
+// line, the text typed rather than the value it was converted to.
+func (f *testFlags) asTyped(err error) error {
+	var fe *harness.FlagError
+	if errors.As(err, &fe) && fe.Value != "" {
+		if text, ok := f.typed[fe.Flag]; ok {
+			fe.Value = harness.Quote(text)
+		}
+	}
+	return err
+}
+
+// checkStore refuses a --store that exists and is not a directory, before
+// anything starts.
+func checkStore(store string) error {
+	if store == "" {
+		return harness.BadFlag("store", "must name a directory")
+	}
+	if fi, err := os.Stat(store); err == nil && !fi.IsDir() {
+		return harness.BadValue("store", store, "is a file, not a directory")
 	}
 	return nil
+}
+
+// parseSeed reads --seed: a whole number; 0 draws one from the clock.
+func parseSeed(text string) (int64, error) {
+	seed, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return 0, harness.BadValue("seed", text, "want a whole number (0 draws one from the clock)")
+	}
+	return seed, nil
 }

@@ -117,7 +117,7 @@ func runKvnodeScenario(t *testing.T, cli *client.Client, sc kvnodeScenario) kvno
 		if sc.bug != "" {
 			args = append(args, "--target-bug", sc.bug)
 		}
-		r := faultline(t, 5*time.Minute, append(args, sc.args...)...)
+		r := runFaultline(t, 5*time.Minute, append(args, sc.args...)...)
 		assertTornDown(t, cli, r.stderr)
 		dir, err := filepath.EvalSymlinks(filepath.Join(store, "latest"))
 		require.NoError(t, err, "the run must be stored:\n%s", r.stderr)
@@ -217,7 +217,7 @@ func TestKvnodeUnderFaultsIsValid(t *testing.T) {
 	assert.Greater(t, ok, 100, "clients must get something done, even on a loaded machine")
 	assert.NotContains(t, nodeLog(t, dir), "KVNODE BUG", "the correct node must run no bug mode")
 
-	again := faultline(t, 5*time.Minute, "check", dir)
+	again := runFaultline(t, 5*time.Minute, "check", dir)
 	assert.Equal(t, 0, again.code, "re-checking a valid run must give valid")
 }
 

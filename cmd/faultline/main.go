@@ -9,6 +9,8 @@
 //	faultline check  PATH      re-check a stored run, a history.jsonl or a Jepsen history.edn
 //	faultline matrix [flags]   run every target x node count x layout and compare them
 //	faultline compare RUN...   compare stored runs in one table
+//	faultline scenario list    list the named scenarios
+//	faultline scenario run N   run a scenario and check its expectation
 //	faultline serve  [flags]   browse the run store in a web browser
 //	faultline images           build the images the tests need
 //	faultline clean            remove every container and network of any run
@@ -33,6 +35,8 @@ usage:
   faultline check  [flags] PATH   re-check a stored run directory, history.jsonl or Jepsen history.edn
   faultline matrix [flags]        run every target x node count x layout; print and store a comparison table
   faultline compare RUN...        the same table from stored runs (run or test directories)
+  faultline scenario list         the named scenarios: real-bug reproductions, bug modes, defaults
+  faultline scenario run NAME     run a scenario [--test-count N]; the exit code says whether it met its expectation
   faultline serve  [flags]        browse the run store in a web browser
   faultline images                build the node images (base, etcd, ...)
   faultline clean                 remove every container and network any run left
@@ -74,6 +78,8 @@ func run(args []string) (code int) {
 		code, err = compareCommand(rest)
 	case "serve":
 		code, err = serveCommand(rest)
+	case "scenario":
+		code, err = scenarioCommand(rest)
 	case "images":
 		code, err = imagesCommand(rest)
 	case "clean":
@@ -82,7 +88,7 @@ func run(args []string) (code int) {
 		fmt.Print(usage)
 		return 0
 	default:
-		fmt.Fprintf(os.Stderr, "faultline: unknown command %q: want test, check, matrix, compare, serve, images or clean\n", cmd)
+		fmt.Fprintf(os.Stderr, "faultline: unknown command %s: want test, check, matrix, compare, scenario, serve, images or clean\n", harness.Quote(cmd))
 		return harness.ExitBadInput
 	}
 	return exitWith(code, err)

@@ -6,15 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"maps"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/faultline/faultline"
+	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/nemesis"
 	"github.com/faultline/faultline/results"
@@ -33,6 +32,9 @@ var matrixDefaults = map[string]string{"nemesis": "partition", "time-limit": "30
 type matrixCell struct {
 	spec harness.Spec
 	skip string
+	// scenario, when set, is the scenario the cell runs: the run must
+	// meet its expectation.
+	scenario *faultline.Scenario
 }
 
 // matrixCommand runs every combination of targets, node counts and
@@ -53,24 +55,25 @@ func matrixCommand(args []string) (int, error) {
 		}
 		fs.Var(fl.Value, fl.Name, fl.Usage)
 	})
-	targetList := fs.String("targets", "etcd", "comma-separated targets: "+strings.Join(targetNames(), ", "))
+	targetList := fs.String("targets", "etcd", "comma-separated targets: "+strings.Join(faultline.TargetNames(), ", "))
 	nodeList := fs.String("nodes", "3,5,7", "comma-separated cluster sizes, each 1..9")
 	layoutList := fs.String("layouts", "halves,minority-leader,bridge,majorities-ring", "comma-separated partition layouts: "+strings.Join(nemesis.Layouts, ", "))
 	if err := parseFlags(fs, args); err != nil {
 		return 0, err
 	}
+	f.noteTyped(fs)
 	if fs.NArg() > 0 {
-		return 0, badInput{fmt.Errorf("unexpected argument %q: faultline matrix takes only flags (see --help)", fs.Arg(0))}
+		return 0, badInput{fmt.Errorf("unexpected argument %s: faultline matrix takes only flags (see --help)", harness.Quote(fs.Arg(0)))}
 	}
 	cells, err := planMatrix(f, *targetList, *nodeList, *layoutList)
 	if err != nil {
 		return 0, err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	title := fmt.Sprintf("faultline matrix: %s x nodes %s x %s, workload %s, %s per cell, seed %d",
-		*targetList, *nodeList, *layoutList, f.workload, seconds(f.timeLimit), cells[0].spec.Seed)
-	return runMatrix(ctx, title, f.store, cells)
+	ctx, sig := signalContext()
+	defer sig.stop()
+	title := fmt.Sprintf("faultline matrix: %s x nodes %s x %s, workload %s, %v per cell, seed %d",
+		*targetList, *nodeList, *layoutList, f.workload, cells[0].spec.TimeLimit, cells[0].spec.Seed)
+	return sig.code(runMatrix(ctx, title, f.store, cells))
 }
 
 // planMatrix validates the lists and every cell's spec before anything
@@ -78,8 +81,8 @@ func matrixCommand(args []string) (int, error) {
 // nodes) skips that cell; any other bad value is bad input.
 func planMatrix(f testFlags, targetList, nodeList, layoutList string) ([]matrixCell, error) {
 	targets, err := splitList("targets", targetList, func(t string) error {
-		if !slices.Contains(targetNames(), t) {
-			return fmt.Errorf("unknown target %q: want one of %s", t, strings.Join(targetNames(), ", "))
+		if !slices.Contains(faultline.TargetNames(), t) {
+			return fmt.Errorf("unknown target %s: want one of %s", harness.Quote(t), strings.Join(faultline.TargetNames(), ", "))
 		}
 		return nil
 	})
@@ -87,8 +90,8 @@ func planMatrix(f testFlags, targetList, nodeList, layoutList string) ([]matrixC
 		return nil, err
 	}
 	nodeNames, err := splitList("nodes", nodeList, func(n string) error {
-		if v, err := strconv.Atoi(n); err != nil || v < 1 || v > 9 {
-			return fmt.Errorf("want cluster sizes 1..9, got %q", n)
+		if v, err := strconv.Atoi(n); err != nil || v < 1 || v > harness.MaxNodes {
+			return fmt.Errorf("want cluster sizes 1..%d, got %s", harness.MaxNodes, harness.Quote(n))
 		}
 		return nil
 	})
@@ -97,29 +100,29 @@ func planMatrix(f testFlags, targetList, nodeList, layoutList string) ([]matrixC
 	}
 	layouts, err := splitList("layouts", layoutList, func(l string) error {
 		if !slices.Contains(nemesis.Layouts, l) {
-			return fmt.Errorf("unknown layout %q: want some of %s", l, strings.Join(nemesis.Layouts, ", "))
+			return fmt.Errorf("unknown layout %s: want some of %s", harness.Quote(l), strings.Join(nemesis.Layouts, ", "))
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	faults, err := nemesis.ParseFaults(f.nemesis)
+	faults, err := fault.ParseList(f.nemesis)
 	if err != nil {
 		return nil, harness.BadFlag("nemesis", "%v", err)
 	}
 	if !slices.Contains(faults, "partition") {
 		layouts = []string{""} // nothing to sweep: the layout is never used
 	}
-	if f.seed == 0 {
-		f.seed = time.Now().UnixNano()
+	if f.seed == "0" || f.seed == "" {
+		f.seed = strconv.FormatInt(time.Now().UnixNano(), 10)
 	}
 	var cells []matrixCell
 	for _, target := range targets {
 		for _, n := range nodeNames {
 			for _, layout := range layouts {
 				cf := f
-				cf.target, cf.nodes, cf.partition = target, atoi(n), layout
+				cf.target, cf.nodes, cf.partition = target, n, layout
 				cf.name = fmt.Sprintf("%s-n%s-%s", target, n, layout)
 				if layout == "" {
 					cf.partition = "halves"
@@ -146,8 +149,8 @@ func planMatrix(f testFlags, targetList, nodeList, layoutList string) ([]matrixC
 func faultSlug(f testFlags) string {
 	slug := strings.ReplaceAll(f.nemesis, ",", "+")
 	switch {
-	case f.killCount > 0:
-		slug += fmt.Sprintf("-%d", f.killCount)
+	case *f.options["kill-count"] != "0" && *f.options["kill-count"] != "":
+		slug += "-" + *f.options["kill-count"]
 	case f.killTargets != "":
 		slug += "-" + f.killTargets
 	}
@@ -155,43 +158,43 @@ func faultSlug(f testFlags) string {
 }
 
 // splitList splits a comma-separated flag value, checks every item and
-// drops repeats.
+// refuses repeats.
 func splitList(flagName, value string, check func(string) error) ([]string, error) {
 	var out []string
 	for _, item := range strings.Split(value, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
-			return nil, harness.BadFlag(flagName, "empty item in %q", value)
+			return nil, harness.BadFlag(flagName, "empty item in %s", harness.Quote(value))
 		}
 		if err := check(item); err != nil {
 			return nil, harness.BadFlag(flagName, "%v", err)
 		}
-		if !slices.Contains(out, item) {
-			out = append(out, item)
+		if slices.Contains(out, item) {
+			return nil, harness.BadValue(flagName, item, "named twice in %s", harness.Quote(value))
 		}
+		out = append(out, item)
 	}
 	return out, nil
-}
-
-func atoi(s string) int {
-	n, _ := strconv.Atoi(s)
-	return n
 }
 
 // runMatrix runs the cells one after another through one test environment
 // (one sweep, each image built once), rewriting the table after every
 // cell so that an interrupted matrix leaves its figures so far.
+//
+// Cells that run a scenario are held to its expectation: the tally says
+// how many met it, and the exit code is 0 only when every one did.
 func runMatrix(ctx context.Context, title, store string, cells []matrixCell) (int, error) {
 	began := time.Now()
 	dir := filepath.Join(store, "matrix", began.UTC().Format(results.TimeFormat))
 	table := results.Table{Title: title, Created: began}
 	logf("matrix: %d cells, table in %s", len(cells), dir)
-	env, err := newTestEnv(ctx)
+	env, err := faultline.NewEnv(ctx, envOptions())
 	if err != nil {
 		return 0, err
 	}
-	defer env.close()
+	defer env.Close()
 	logf("matrix: docker engine ready, dead runs swept")
+	scenarios, unmet := 0, []string(nil)
 	for i, mc := range cells {
 		cell := results.SpecCell(mc.spec)
 		switch {
@@ -201,7 +204,14 @@ func runMatrix(ctx context.Context, title, store string, cells []matrixCell) (in
 			cell.Verdict, cell.Reason = "SKIPPED", "the matrix was interrupted"
 		default:
 			logf("matrix cell %d of %d: %s", i+1, len(cells), mc.spec.Name)
-			cell = runCell(ctx, env, mc.spec)
+			var res faultline.Result
+			cell, res = runCell(ctx, env, mc.spec)
+			if mc.scenario != nil && cell.Verdict != "ERROR" {
+				scenarios++
+				if err := mc.scenario.Check(res); err != nil {
+					unmet = append(unmet, fmt.Sprintf("%s (seed %d): %v", cell.Run, mc.spec.Seed, err))
+				}
+			}
 		}
 		table.Cells = append(table.Cells, cell)
 		table.WallSeconds = time.Since(began).Seconds()
@@ -212,32 +222,46 @@ func runMatrix(ctx context.Context, title, store string, cells []matrixCell) (in
 	fmt.Print("\n" + table.Markdown())
 	fmt.Printf("\nverdicts: %s\n", tally(table.Cells))
 	fmt.Printf("table: %s\n", filepath.Join(dir, results.TableMarkdown))
-	if ctx.Err() != nil {
-		return 0, fmt.Errorf("interrupted; the table so far is in %s", dir)
+	if scenarios > 0 {
+		fmt.Printf("expectation met in %d of %d runs\n", scenarios-len(unmet), scenarios)
+		for _, u := range unmet {
+			fmt.Printf("  not met: %s\n", u)
+		}
 	}
-	return table.ExitCode(), nil
+	if ctx.Err() != nil {
+		return 0, interrupted{dir: dir}
+	}
+	if code := table.ExitCode(); code == harness.ExitHarness || scenarios == 0 {
+		return code, nil
+	}
+	if len(unmet) > 0 {
+		return harness.ValidFalse.ExitCode(), nil
+	}
+	return 0, nil
 }
 
 // runCell runs one cell as an ordinary test and reads its run back.
-func runCell(ctx context.Context, env *testEnv, spec harness.Spec) results.Cell {
+func runCell(ctx context.Context, env *faultline.Env, spec harness.Spec) (results.Cell, faultline.Result) {
 	started := time.Now()
-	env.lastRun = ""
-	_, err := env.runTest(ctx, spec)
+	res, err := env.Run(ctx, spec)
+	if res.Summary != "" {
+		fmt.Print(res.Summary)
+	}
 	cell := results.SpecCell(spec)
-	if env.lastRun != "" {
-		if c, rerr := results.CellOf(env.lastRun); rerr == nil {
+	if res.Dir != "" {
+		if c, rerr := results.CellOf(res.Dir); rerr == nil {
 			cell = c
 		} else {
 			err = errors.Join(err, rerr)
 		}
-		cell.Run = env.lastRun
+		cell.Run = res.Dir
 	}
 	if err != nil {
 		cell.Verdict, cell.Reason = "ERROR", err.Error()
 		logf("matrix cell %s: %v", spec.Name, err)
 	}
 	cell.Seconds = time.Since(started).Seconds()
-	return cell
+	return cell, res
 }
 
 // compareCommand builds the matrix's comparison table from stored runs:

@@ -65,27 +65,6 @@ func TestPlanMatrixRejectsBadInput(t *testing.T) {
 	assert.ErrorContains(t, err, "--concurrency")
 }
 
-func TestPlacementModes(t *testing.T) {
-	nodes := []harness.Node{{Name: "n1"}, {Name: "n2"}, {Name: "n3"}}
-	assert.Nil(t, placement(modePinned), "pinned is the runner's default")
-	failover := placement(modeFailover)
-	assert.Equal(t, harness.FailoverNode, failover(0, nodes).Name)
-	mixed := placement(modeMixed)
-	var got []string
-	for i := 0; i < 6; i++ {
-		got = append(got, mixed(i, nodes).Name)
-	}
-	assert.Equal(t, []string{"n1", "all", "n2", "all", "n3", "all"}, got, "pinned threads cover every node")
-
-	eps, err := endpointsOf(harness.Node{Name: harness.FailoverNode}, []harness.Node{{Endpoint: "a"}, {Endpoint: "b"}})
-	require.NoError(t, err)
-	assert.Equal(t, []string{"a", "b"}, eps)
-	eps, err = endpointsOf(harness.Node{Name: "n1", Endpoint: "a"}, nil)
-	require.NoError(t, err)
-	assert.Equal(t, []string{"a"}, eps)
-	assert.Error(t, validateClientMode("sideways"))
-}
-
 func TestTally(t *testing.T) {
 	cells := []results.Cell{{Verdict: "VALID"}, {Verdict: "INVALID"}, {Verdict: "VALID"}, {Verdict: "ERROR"}, {Verdict: "ODD"}}
 	assert.Equal(t, "1 ERROR, 1 INVALID, 2 VALID, 1 ODD of 5", tally(cells))

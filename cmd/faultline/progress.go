@@ -12,8 +12,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
-	"github.com/faultline/faultline/results"
 )
 
 // progress keeps the figures of the live progress line: elapsed time
@@ -53,15 +53,15 @@ func (p *progress) record(op harness.Op) {
 }
 
 // nemesis follows the faults in force from the nemesis's completions, as
-// results.Faults reads their windows.
+// fault.Windows reads their windows.
 func (p *progress) nemesis(done harness.Op) {
-	kind, opens, closes := harness.FaultEdge(done.F)
+	k, edge := fault.Of(done.F)
 	switch {
-	case opens:
-		p.faults[kind] = results.FaultLabel(kind, harness.Pair{Invoke: done, Completion: &done})
-	case closes:
-		delete(p.faults, kind)
-	case done.F == "heal":
+	case edge == fault.Opens && !k.Points:
+		p.faults[k.Name] = fault.Label(k.Name, harness.Pair{Invoke: done, Completion: &done})
+	case edge == fault.Closes:
+		delete(p.faults, k.Name)
+	case edge == fault.HealsAll:
 		clear(p.faults)
 	}
 }

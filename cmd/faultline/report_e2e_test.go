@@ -28,7 +28,7 @@ import (
 // `faultline check` of the run and of its history.edn give its verdict.
 func TestRunWritesReportsAndChecksTheSame(t *testing.T) {
 	store := t.TempDir()
-	r := faultline(t, 6*time.Minute, "test", "--nodes", "3", "--time-limit", "20", "--nemesis", "partition,kill",
+	r := runFaultline(t, 6*time.Minute, "test", "--nodes", "3", "--time-limit", "20", "--nemesis", "partition,kill",
 		"--nemesis-interval", "4", "--seed", "7", "--store", store)
 	require.Contains(t, []int{0, 1, 2}, r.code, "the run must reach a verdict:\n%s", r.stderr)
 	dir := latest(t, store)
@@ -55,8 +55,8 @@ func TestRunWritesReportsAndChecksTheSame(t *testing.T) {
 	}
 	assert.Equal(t, failing, junit.Failures)
 
-	assert.Equal(t, r.code, faultline(t, 5*time.Minute, "check", dir).code, "check of the run")
-	assert.Equal(t, r.code, faultline(t, 5*time.Minute, "check", filepath.Join(dir, results.EDNHistoryFile)).code, "check of its history.edn")
+	assert.Equal(t, r.code, runFaultline(t, 5*time.Minute, "check", dir).code, "check of the run")
+	assert.Equal(t, r.code, runFaultline(t, 5*time.Minute, "check", filepath.Join(dir, results.EDNHistoryFile)).code, "check of its history.edn")
 }
 
 // TestCheckAfterKill9MidRun: kill -9 the harness while its clients are
@@ -100,7 +100,7 @@ func TestCheckAfterKill9MidRun(t *testing.T) {
 	dir := filepath.Dir(hist)
 	assert.NoFileExists(t, filepath.Join(dir, results.ResultsFile), "a killed harness reached no verdict")
 
-	r := faultline(t, 5*time.Minute, "check", dir)
+	r := runFaultline(t, 5*time.Minute, "check", dir)
 	assert.Equal(t, 0, r.code, "the prefix a killed run leaves on a correct store is valid:\n%s", r.stderr)
 	assert.Contains(t, r.stdout, "verdict   VALID")
 }

@@ -199,10 +199,10 @@ func TestServeStaysInsideTheStore(t *testing.T) {
 // TestServeRefusesBadFlags: a store that does not exist and an address
 // that cannot be listened on are bad input.
 func TestServeRefusesBadFlags(t *testing.T) {
-	r := faultline(t, time.Minute, "serve", "--store", filepath.Join(t.TempDir(), "missing"))
+	r := runFaultline(t, time.Minute, "serve", "--store", filepath.Join(t.TempDir(), "missing"))
 	assert.Equal(t, harness.ExitBadInput, r.code)
 	assert.Contains(t, r.stderr, "--store")
-	r = faultline(t, time.Minute, "serve", "--store", t.TempDir(), "--addr", "256.0.0.1:99999")
+	r = runFaultline(t, time.Minute, "serve", "--store", t.TempDir(), "--addr", "256.0.0.1:99999")
 	assert.Equal(t, harness.ExitBadInput, r.code)
 	assert.Contains(t, r.stderr, "--addr")
 }

@@ -49,7 +49,7 @@ func partitionedRun(t *testing.T, workload string, extra ...string) (result, str
 	store := t.TempDir()
 	args := append([]string{"test", "--nodes", "3", "--workload", workload, "--nemesis", "partition",
 		"--time-limit", "15", "--nemesis-interval", "3", "--seed", "11", "--store", store}, extra...)
-	r := faultline(t, 4*time.Minute, args...)
+	r := runFaultline(t, 4*time.Minute, args...)
 	require.Contains(t, []int{0, 1}, r.code, "%s on etcd under partitions must reach a verdict:\n%s", workload, r.stderr)
 	dir := latest(t, store)
 	rs := readResults(t, dir)
@@ -64,7 +64,7 @@ func partitionedRun(t *testing.T, workload string, extra ...string) (result, str
 	}
 	assert.GreaterOrEqual(t, partitions, 2, "the schedule must partition twice")
 
-	again := faultline(t, time.Minute, "check", dir)
+	again := runFaultline(t, time.Minute, "check", dir)
 	assert.Equal(t, r.code, again.code, "re-checking the stored run must give the same verdict:\n%s", again.stdout)
 	assert.Zero(t, runContainers(t, cli, dir), "the run must leave no container behind")
 	return r, dir, rs
@@ -113,7 +113,7 @@ func TestBankOnEtcdUnderPartitionsIsValid(t *testing.T) {
 // Mutex excludes, and the lock checker must not cry wolf.
 func TestLockSetOnEtcdWithoutFaultsIsValid(t *testing.T) {
 	store := t.TempDir()
-	r := faultline(t, 4*time.Minute, "test", "--nodes", "3", "--workload", "lock-set", "--nemesis", "none",
+	r := runFaultline(t, 4*time.Minute, "test", "--nodes", "3", "--workload", "lock-set", "--nemesis", "none",
 		"--time-limit", "10", "--seed", "11", "--store", store)
 	require.Equal(t, 0, r.code, "lock-set on a healthy etcd cluster must be valid:\n%s", r.stderr)
 	rs := readResults(t, latest(t, store))
@@ -198,7 +198,7 @@ func TestKvnodeRefusesLockAndWatch(t *testing.T) {
 	refused := func(args ...string) result {
 		t.Helper()
 		store := t.TempDir()
-		r := faultline(t, time.Minute, append([]string{"test", "--store", store}, args...)...)
+		r := runFaultline(t, time.Minute, append([]string{"test", "--store", store}, args...)...)
 		runs, err := os.ReadDir(store)
 		require.NoError(t, err)
 		assert.Empty(t, runs, "bad input must start nothing: %v", args)

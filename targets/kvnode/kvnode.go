@@ -46,9 +46,25 @@ type Target struct {
 }
 
 var (
-	_ targets.Target   = Target{}
-	_ targets.Rejoiner = Target{}
+	_ targets.Target      = Target{}
+	_ targets.Rejoiner    = Target{}
+	_ targets.RaftTimer   = Target{}
+	_ targets.Bugged      = Target{}
+	_ targets.APIProvider = Target{}
 )
+
+// ElectionTimeout is ElectionTimeout; it makes Target a targets.RaftTimer.
+func (Target) ElectionTimeout() time.Duration { return ElectionTimeout }
+
+// BugModes are BugModes; with WithBug they make Target a targets.Bugged.
+func (Target) BugModes() []string { return BugModes }
+
+// WithBug returns kvnode in bug mode bug.
+func (Target) WithBug(bug string) targets.Target { return Target{Bug: bug} }
+
+// APIs are the APIs kvnode serves: KV with Txn. It answers Unimplemented
+// to Lease and Watch (kvnode/README.md).
+func (Target) APIs() []harness.API { return []harness.API{harness.APITxn} }
 
 // ValidateBug reports whether bug is a kvnode bug mode (or empty).
 func ValidateBug(bug string) error {

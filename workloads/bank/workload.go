@@ -13,6 +13,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/workloads"
 )
 
 // Defaults of the workload's shape: five accounts of 20, a total of 100.
@@ -20,6 +21,17 @@ const (
 	DefaultAccounts = 5
 	DefaultBalance  = 20
 )
+
+// Definition describes the bank workload to faultline.
+var Definition = workloads.Definition{
+	Name:    "bank",
+	Summary: "Jepsen's bank: transfers between accounts in Txns, snapshot reads; the total must be conserved",
+	Needs:   []harness.API{harness.APITxn},
+	Writes:  []string{Init, Transfer},
+	New: func(env workloads.Env) (workloads.Workload, error) {
+		return New(Options{Client: ClientOptions{Prefix: env.Prefix, Timeout: env.OpTimeout, Serializable: env.Serializable}})
+	},
+}
 
 // Options configure the workload.
 type Options struct {

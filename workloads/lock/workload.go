@@ -26,6 +26,7 @@ import (
 
 	"github.com/faultline/faultline/checker"
 	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/workloads"
 )
 
 // The variants, the --workload values.
@@ -84,6 +85,41 @@ func (o ClientOptions) validate() (ClientOptions, error) {
 	}
 	return o, nil
 }
+
+// ttlOption is --lock-ttl, shared by both variants.
+var ttlOption = harness.Option{
+	Name: "lock-ttl", Default: "2",
+	Usage: "session lease TTL of lock-set and lock-etcd-set, in whole seconds from 1 to 3600 (etcd grants leases in whole seconds)",
+	Check: harness.CheckWholeSeconds(1, 3600),
+}
+
+// definition describes one variant to faultline.
+func definition(variant, summary string, writes, local []string) workloads.Definition {
+	return workloads.Definition{
+		Name: variant, Summary: summary,
+		Needs:   []harness.API{harness.APILease, harness.APIWatch, harness.APITxn},
+		Writes:  writes,
+		Local:   local,
+		Options: []harness.Option{ttlOption},
+		New: func(env workloads.Env) (workloads.Workload, error) {
+			ttl, err := harness.ParseWholeSeconds(env.Options.Get(ttlOption.Name, ttlOption.Default), 1, 3600)
+			if err != nil {
+				return nil, fmt.Errorf("lock: --%s: %w", ttlOption.Name, err)
+			}
+			return New(Options{Variant: variant, Client: ClientOptions{Prefix: env.Prefix, TTL: ttl, Timeout: env.OpTimeout, Serializable: env.Serializable}})
+		},
+	}
+}
+
+// The definitions of the two variants. In lock-set the add works on the
+// harness's memory, so it needs no quorum; in lock-etcd-set it is a
+// fenced write to etcd.
+var (
+	SetDefinition = definition(VariantMemory, "Jepsen's lock: etcd's concurrency.Mutex guards a set in the harness's memory; two holders at once fail it",
+		[]string{Acquire, Release}, []string{Add})
+	EtcdSetDefinition = definition(VariantEtcd, "the lock with its writes fenced by the lock key's revision; a guarded write after a later acquire fails it",
+		[]string{Acquire, Add, Release}, nil)
+)
 
 // Options configure the workload.
 type Options struct {

@@ -11,9 +11,26 @@ package register
 import (
 	"fmt"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/faultline/faultline/checker/linearizable"
 	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/workloads"
 )
+
+// Definition describes the register workload to faultline.
+var Definition = workloads.Definition{
+	Name:    "register",
+	Summary: "Jepsen's independent-key cas-register: read, write and cas on many keys, checked for linearizability",
+	Needs:   []harness.API{harness.APITxn},
+	Writes:  []string{Write, CAS},
+	New: func(env workloads.Env) (workloads.Workload, error) {
+		return New(Options{
+			Check:  linearizable.Options{Timeout: env.CheckTimeout},
+			Client: ClientOptions{Timeout: env.OpTimeout, Serializable: env.Serializable},
+		})
+	},
+}
 
 // Options configure the workload.
 type Options struct {
@@ -22,6 +39,8 @@ type Options struct {
 	Generator GeneratorOptions
 	// Check bounds the linearizability check.
 	Check linearizable.Options
+	// Client configures every client.
+	Client ClientOptions
 }
 
 // Workload is the register workload. It implements harness.Workload.
@@ -66,6 +85,16 @@ func (w *Workload) FinalOps(nodes []harness.Node) []harness.Op {
 		ops = append(ops, harness.Op{Type: harness.Invoke, F: Read, Key: Key(0), Node: n.Name})
 	}
 	return ops
+}
+
+// NewClient returns the client of one thread over cli, pinned to node. On
+// success it owns cli.
+func (w *Workload) NewClient(cli *clientv3.Client, node string) (harness.Client, error) {
+	c, err := NewClient(cli, node, w.opts.Client)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Checkers returns the linearizability checker with the register's model.

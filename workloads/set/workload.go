@@ -16,7 +16,30 @@ import (
 
 	"github.com/faultline/faultline/checker"
 	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/workloads"
 )
+
+// modeOption is --set-mode.
+var modeOption = harness.Option{
+	Name: "set-mode", Default: ModeKeys,
+	Usage: "how the set workload stores its set: keys (a key per element, an add is a Put) or append (one key, an add is a CAS-append guarded by its mod revision)",
+	Check: harness.CheckOneOf(Modes...),
+}
+
+// Definition describes the set workload to faultline.
+var Definition = workloads.Definition{
+	Name:    "set",
+	Summary: "Jepsen's set: unique adds, a final read on every node; lost and unexpected elements",
+	Needs:   []harness.API{harness.APITxn},
+	Writes:  []string{Add},
+	Options: []harness.Option{modeOption},
+	New: func(env workloads.Env) (workloads.Workload, error) {
+		return New(Options{Client: ClientOptions{
+			Prefix: env.Prefix, Mode: env.Options.Get(modeOption.Name, modeOption.Default),
+			Timeout: env.OpTimeout, Serializable: env.Serializable,
+		}})
+	},
+}
 
 // Options configure the workload.
 type Options struct {

@@ -17,6 +17,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/workloads"
 )
 
 // Defaults of ClientOptions.
@@ -63,6 +64,26 @@ func (o ClientOptions) validate() (ClientOptions, error) {
 		return o, fmt.Errorf("watch: window and timeout must not be negative, got %v and %v", o.Window, o.Timeout)
 	}
 	return o, nil
+}
+
+// Definition describes the watch workload to faultline.
+var Definition = workloads.Definition{
+	Name:    "watch",
+	Summary: "writes to one key watched from revision 1 on every node; every watcher must see every revision, in order",
+	Needs:   []harness.API{harness.APIWatch},
+	Writes:  []string{Write},
+	Local:   []string{Watch, FinalWatch},
+	Check: func(env workloads.Env) error {
+		if env.Concurrency > 0 && env.Concurrency < 2 {
+			return harness.BadFlag("concurrency", "the watch workload needs at least 2 client threads (half watch, the others write), got %d", env.Concurrency)
+		}
+		return nil
+	},
+	New: func(env workloads.Env) (workloads.Workload, error) {
+		// A bare history re-checked without its test.json has no
+		// concurrency; the checker does not need it.
+		return New(Options{Concurrency: max(env.Concurrency, 2), Client: ClientOptions{Key: env.Prefix + "key", Timeout: env.OpTimeout}})
+	},
 }
 
 // Options configure the workload.

@@ -1,0 +1,123 @@
+package faultline
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/faultline/faultline/checker"
+	"github.com/faultline/faultline/checker/availability"
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/nemesis"
+	"github.com/faultline/faultline/targets"
+	"github.com/faultline/faultline/workloads"
+)
+
+// workloadEnv is what the spec's workload is built from.
+func workloadEnv(s Spec) workloads.Env {
+	return workloads.Env{
+		Prefix:       fmt.Sprintf("/faultline/%s/%d/", s.Workload, s.Seed),
+		Seed:         s.Seed,
+		Concurrency:  s.Concurrency,
+		OpTimeout:    s.OpTimeout,
+		CheckTimeout: s.CheckTimeout,
+		Serializable: s.Serializable,
+		Options:      s.WorkloadOptions,
+	}
+}
+
+// newWorkload builds the spec's workload for one run. Every client of the
+// run, final ones included, must come from the one it returns: they may
+// share what it holds (lock-set's guarded set).
+func newWorkload(s Spec) (workloads.Definition, workloads.Workload, error) {
+	def, ok := LookupWorkload(s.Workload)
+	if !ok {
+		return def, nil, harness.BadValue("workload", s.Workload, "unknown workload")
+	}
+	w, err := def.New(workloadEnv(s))
+	if err != nil {
+		return def, nil, fmt.Errorf("workload %s: %w", s.Workload, err)
+	}
+	return def, w, nil
+}
+
+// Checkers lists every checker that judges a run of s: the workload's own,
+// then the cross-workload ones (stats, and availability when the spec
+// knows the cluster's size). A spec read back from a store or a bare
+// history works too: only the workload is required.
+func Checkers(s Spec, extra ...targets.Target) ([]harness.Checker, error) {
+	def, w, err := newWorkload(s)
+	if err != nil {
+		return nil, err
+	}
+	checkers := append(w.Checkers(), checker.Stats{})
+	if s.Nodes < 1 {
+		// A bare history: sides cannot be told without the cluster.
+		return checkers, nil
+	}
+	avail, err := availabilityChecker(s, def, extra)
+	if err != nil {
+		return nil, err
+	}
+	return append(checkers, avail), nil
+}
+
+// availabilityChecker builds the availability checker of s: its nodes,
+// its read mode, the workload's writes and the target's election timeout,
+// from which the default grace period and gap bound follow.
+func availabilityChecker(s Spec, def workloads.Definition, extra []targets.Target) (harness.Checker, error) {
+	election := targets.DefaultElectionTimeout
+	if t, err := resolveTarget(withTargetDefault(s), extra); err == nil {
+		election = targets.ElectionTimeoutOf(t)
+	}
+	grace := s.AvailabilityGrace
+	if grace <= 0 {
+		grace = availability.DefaultGrace(election, s.OpTimeout)
+	}
+	bound := s.MajorityGapBound
+	if bound <= 0 {
+		bound = availability.DefaultMajorityGapBound(election, s.OpTimeout)
+	}
+	c, err := availability.New(availability.Config{
+		Nodes:            nemesis.NodeNames(s.Nodes),
+		Serializable:     s.Serializable,
+		ElectionTimeout:  election,
+		Grace:            grace,
+		MajorityGapBound: bound,
+		Writes:           def.Writes,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(def.Local) == 0 {
+		return c, nil
+	}
+	return hiding{Checker: c, fs: def.Local}, nil
+}
+
+// withTargetDefault fills in the target a stored spec of an old run may
+// lack.
+func withTargetDefault(s Spec) Spec {
+	if s.Target == "" {
+		s.Target = DefaultTarget
+	}
+	return s
+}
+
+// hiding is a checker that judges a history without the client ops of
+// some fs.
+type hiding struct {
+	harness.Checker
+	fs []string
+}
+
+// Check passes the history without the hidden fs to the checker.
+func (c hiding) Check(ctx context.Context, h harness.History, out string) harness.Result {
+	kept := make(harness.History, 0, len(h))
+	for _, op := range h {
+		if !op.IsClient() || !slices.Contains(c.fs, op.F) {
+			kept = append(kept, op)
+		}
+	}
+	return c.Checker.Check(ctx, kept, out)
+}

@@ -1,0 +1,114 @@
+package faultline
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/results"
+)
+
+// Scenario is a named test and the verdict it must reach: data, as etcd's
+// robustness scenarios are. A scenario that reproduces a bug is named
+// after it and expects the run to be invalid through the checkers a
+// reader of the bug report would recognise.
+type Scenario struct {
+	// Name is what `faultline scenario run` takes.
+	Name string
+	// Summary says what it shows, in a sentence.
+	Summary string
+	// Spec is the test. Seed is left zero (drawn per run) unless the
+	// scenario must fix its schedule.
+	Spec Spec
+	// Expect is the verdict a run must reach.
+	Expect harness.Valid
+	// Caught are the checkers that must be invalid when Expect is
+	// harness.ValidFalse: the anomaly the scenario is about.
+	Caught []string
+}
+
+// Scenarios lists every named scenario.
+var Scenarios = []Scenario{
+	{
+		Name:    "etcd-partition-kill",
+		Summary: "the default test, shortened: 5-node etcd, register, partitions and kills; must be valid",
+		Spec: Spec{Target: "etcd", Nodes: 5, Workload: "register", Nemesis: []string{"partition", "kill"},
+			TimeLimit: 30 * time.Second, NemesisInterval: 8 * time.Second, Rate: 200},
+		Expect: harness.ValidTrue,
+	},
+	{
+		Name:    "etcd-serializable-stale-read",
+		Summary: "etcd's serializable reads on an isolated node are stale, as documented: the linearizability checker must say so",
+		Spec: Spec{Target: "etcd", Nodes: 3, Workload: "register", Nemesis: []string{"partition"}, Partition: "one",
+			Serializable: true, TimeLimit: 30 * time.Second, NemesisInterval: 10 * time.Second, Rate: 200},
+		Expect: harness.ValidFalse, Caught: []string{"linearizable"},
+	},
+	{
+		Name:    "kvnode-correct",
+		Summary: "correct kvnode, partitioned and killed: must be valid",
+		Spec: Spec{Target: "kvnode", Nodes: 3, Workload: "register", Nemesis: []string{"partition", "kill"},
+			TimeLimit: 24 * time.Second, NemesisInterval: 4 * time.Second, Rate: 200},
+		Expect: harness.ValidTrue,
+	},
+	{
+		Name:    "kvnode-stale-read",
+		Summary: "kvnode --bug stale-read serves linearizable reads locally; an isolated node's reads miss the majority's writes",
+		Spec: Spec{Target: "kvnode", TargetBug: "stale-read", Nodes: 3, Workload: "register", Nemesis: []string{"partition"}, Partition: "one",
+			TimeLimit: 30 * time.Second, NemesisInterval: 5 * time.Second, Concurrency: 12, Rate: 200},
+		Expect: harness.ValidFalse, Caught: []string{"linearizable"},
+	},
+	{
+		Name:    "kvnode-early-ack",
+		Summary: "kvnode --bug early-ack acknowledges writes before they commit; an isolated leader's acknowledged writes are lost",
+		Spec: Spec{Target: "kvnode", TargetBug: "early-ack", Nodes: 3, Workload: "register", Nemesis: []string{"partition"}, Partition: "leader",
+			TimeLimit: 24 * time.Second, NemesisInterval: 4 * time.Second, Rate: 200},
+		Expect: harness.ValidFalse, Caught: []string{"linearizable"},
+	},
+	{
+		Name:    "kvnode-lost-restart",
+		Summary: "kvnode --bug lost-restart forgets its log on restart; killing every node loses acknowledged writes",
+		Spec: Spec{Target: "kvnode", TargetBug: "lost-restart", Nodes: 3, Workload: "register", Nemesis: []string{"kill"},
+			FaultTargets: map[string]string{"kill": "all"}, TimeLimit: 30 * time.Second, NemesisInterval: 5 * time.Second,
+			Concurrency: 12, Rate: 200},
+		Expect: harness.ValidFalse, Caught: []string{"linearizable"},
+	},
+}
+
+// LookupScenario finds a scenario by name.
+func LookupScenario(name string) (Scenario, bool) {
+	i := slices.IndexFunc(Scenarios, func(sc Scenario) bool { return sc.Name == name })
+	if i < 0 {
+		return Scenario{}, false
+	}
+	return Scenarios[i], true
+}
+
+// ScenarioNames lists the names of Scenarios.
+func ScenarioNames() []string {
+	names := make([]string, len(Scenarios))
+	for i, sc := range Scenarios {
+		names[i] = sc.Name
+	}
+	return names
+}
+
+// Check says whether a finished run met the scenario's expectation: the
+// verdict, and for an expected anomaly, the checkers that must have found
+// it.
+func (sc Scenario) Check(r Result) error {
+	if got := r.Valid(); got != sc.Expect {
+		return fmt.Errorf("scenario %s: verdict %s, want %s", sc.Name, results.Verdict(got), results.Verdict(sc.Expect))
+	}
+	var missed []string
+	for _, name := range sc.Caught {
+		if c, ok := r.Results.Checkers[name]; !ok || c.Valid != harness.ValidFalse {
+			missed = append(missed, name)
+		}
+	}
+	if len(missed) > 0 {
+		return fmt.Errorf("scenario %s: invalid, but not through %s", sc.Name, strings.Join(missed, ", "))
+	}
+	return nil
+}
