@@ -265,13 +265,24 @@ func runNemesis(workCtx context.Context, cfg RunConfig) error {
 
 // nemesisOp records a nemesis invocation, performs it, and records its
 // completion. A fault that could not be applied is recorded as info and
-// does not stop the test: its window is simply unknown.
-func nemesisOp(ctx context.Context, cfg RunConfig, op Op) (Op, error) {
+// does not stop the test: its window is simply unknown. A nemesis that
+// panics is a bug of the harness: its op is completed as info with the
+// panic as its error, the schedule stops, and the run goes on to its
+// final phase, which heals and tears down as on any other path.
+func nemesisOp(ctx context.Context, cfg RunConfig, op Op) (_ Op, err error) {
 	op.Process, op.Type = NemesisProcess, Invoke
-	op, err := cfg.Recorder.Record(op)
+	op, err = cfg.Recorder.Record(op)
 	if err != nil {
 		return op, fmt.Errorf("record nemesis invocation: %w", err)
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			done := op.Completion(Info)
+			done.Error = fmt.Sprintf("nemesis panicked: %v", p)
+			_, _ = cfg.Recorder.Record(done)
+			err = fmt.Errorf("nemesis %s panicked: %v", op.F, p)
+		}
+	}()
 	done := cfg.Nemesis.Invoke(ctx, cfg.Cluster, op)
 	done.Process, done.F = NemesisProcess, op.F
 	if done.Type == Invoke || done.Type == "" {
@@ -294,7 +305,7 @@ func finalPhase(ctx context.Context, cfg RunConfig, logf func(string, ...any)) e
 		op := Op{Process: NemesisProcess, Type: Invoke, F: "heal"}
 		op, _ = cfg.Recorder.Record(op)
 		done := op.Completion(OK)
-		if err := cfg.Nemesis.Heal(healCtx, cfg.Cluster); err != nil {
+		if err := safeHeal(healCtx, cfg); err != nil {
 			done.Type, done.Error = Info, err.Error()
 			errs = append(errs, fmt.Errorf("heal: %w", err))
 		}
@@ -332,6 +343,17 @@ func finalPhase(ctx context.Context, cfg RunConfig, logf func(string, ...any)) e
 		next++
 	}
 	return errors.Join(errs...)
+}
+
+// safeHeal heals, turning a panic of the nemesis into an error, so that
+// the final phase and the teardown after it still run.
+func safeHeal(ctx context.Context, cfg RunConfig) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("nemesis panicked while healing: %v", p)
+		}
+	}()
+	return cfg.Nemesis.Heal(ctx, cfg.Cluster)
 }
 
 func maxProcess(h History) Process {

@@ -1,4 +1,4 @@
-package harness
+package harness_test
 
 import (
 	"context"
@@ -7,50 +7,53 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/harness/harnesstest"
 )
 
-func runFake(t *testing.T, ctx context.Context, limit time.Duration, store *fakeStore, nem *fakeNemesis, schedule []Step) (History, *fakeCluster, bool) {
+func runFake(t *testing.T, ctx context.Context, limit time.Duration, store *harnesstest.Store, nem *harnesstest.Nemesis, schedule []harness.Step) (harness.History, *harnesstest.Cluster, bool) {
 	t.Helper()
-	cluster := newFakeCluster(3)
+	cluster := harnesstest.NewCluster(3)
 	recovered := false
-	cfg := RunConfig{
+	cfg := harness.RunConfig{
 		Cluster:     cluster,
 		Concurrency: 6,
 		Rate:        2000,
 		TimeLimit:   limit,
 		OpTimeout:   time.Second,
 		Seed:        42,
-		Generator:   &rwGenerator{},
-		OpenClient:  func(context.Context, Node) (Client, error) { return fakeClient{store}, nil },
+		Generator:   &harnesstest.Generator{},
+		OpenClient:  func(context.Context, harness.Node) (harness.Client, error) { return store.Client(), nil },
 		Nemesis:     nem,
 		Schedule:    schedule,
-		Recorder:    NewMemoryRecorder(),
+		Recorder:    harness.NewMemoryRecorder(),
 		Recover:     func(context.Context) error { recovered = true; return nil },
-		FinalOps:    []Op{{F: "read", Key: "k", Node: "n2"}},
+		FinalOps:    []harness.Op{{F: "read", Key: "k", Node: "n2"}},
 	}
-	h, err := Run(ctx, cfg)
+	h, err := harness.Run(ctx, cfg)
 	require.NoError(t, err)
 	return h, cluster, recovered
 }
 
 func TestRunRecordsAWellFormedHistory(t *testing.T) {
-	store := &fakeStore{values: map[string]int{}, infoEvery: 7}
-	nem := &fakeNemesis{}
-	schedule := []Step{{At: 50 * time.Millisecond, F: "start-partition"}, {At: 100 * time.Millisecond, F: "stop-partition"}, {At: 10 * time.Second, F: "never"}}
+	store := &harnesstest.Store{InfoEvery: 7}
+	nem := &harnesstest.Nemesis{}
+	schedule := []harness.Step{{At: 50 * time.Millisecond, F: "start-partition"}, {At: 100 * time.Millisecond, F: "stop-partition"}, {At: 10 * time.Second, F: "never"}}
 	h, _, recovered := runFake(t, context.Background(), 300*time.Millisecond, store, nem, schedule)
 
 	require.NoError(t, h.Validate())
 	assert.True(t, recovered, "the final phase must recover the cluster")
-	assert.Equal(t, []string{"start-partition", "stop-partition"}, nem.ops, "steps past the time limit must not run")
-	assert.Equal(t, 1, nem.healed, "the final phase heals exactly once")
+	assert.Equal(t, []string{"start-partition", "stop-partition"}, nem.Ops(), "steps past the time limit must not run")
+	assert.Equal(t, 1, nem.Heals(), "the final phase heals exactly once")
 
 	pairs := h.Client().Pairs()
 	require.Greater(t, len(pairs), 50, "6 threads at 2000/s for 0.3 s should perform many ops")
 	infos := 0
-	retired := map[Process]bool{}
+	retired := map[harness.Process]bool{}
 	for _, p := range pairs {
 		require.NotNil(t, p.Completion, "op %d never completed", p.Invoke.Index)
-		if p.Completion.Type == Info {
+		if p.Completion.Type == harness.Info {
 			infos++
 			retired[p.Invoke.Process] = true
 		}
@@ -58,7 +61,7 @@ func TestRunRecordsAWellFormedHistory(t *testing.T) {
 	require.Greater(t, infos, 0)
 	for _, p := range pairs {
 		if retired[p.Invoke.Process] {
-			assert.Equal(t, Info, lastOf(pairs, p.Invoke.Process).Completion.Type, "a process that saw info must invoke nothing after it")
+			assert.Equal(t, harness.Info, lastOf(pairs, p.Invoke.Process).Completion.Type, "a process that saw info must invoke nothing after it")
 		}
 	}
 	last := pairs[len(pairs)-1]
@@ -70,8 +73,8 @@ func TestRunRecordsAWellFormedHistory(t *testing.T) {
 	assert.Equal(t, "heal", nemesisOps[4].F)
 }
 
-func lastOf(pairs []Pair, p Process) Pair {
-	var last Pair
+func lastOf(pairs []harness.Pair, p harness.Process) harness.Pair {
+	var last harness.Pair
 	for _, pr := range pairs {
 		if pr.Invoke.Process == p {
 			last = pr
@@ -81,39 +84,62 @@ func lastOf(pairs []Pair, p Process) Pair {
 }
 
 func TestRunHealsAfterInterrupt(t *testing.T) {
-	store := &fakeStore{values: map[string]int{}}
-	nem := &fakeNemesis{}
+	store := harnesstest.NewStore()
+	nem := &harnesstest.Nemesis{}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	h, _, recovered := runFake(t, ctx, time.Hour, store, nem, []Step{{At: 10 * time.Millisecond, F: "start-partition"}})
+	h, _, recovered := runFake(t, ctx, time.Hour, store, nem, []harness.Step{{At: 10 * time.Millisecond, F: "start-partition"}})
 	assert.Less(t, time.Since(start), 5*time.Second, "an interrupt must end the run promptly")
-	assert.Equal(t, 1, nem.healed, "an interrupted run still heals")
+	assert.Equal(t, 1, nem.Heals(), "an interrupted run still heals")
 	assert.False(t, recovered, "an interrupted run skips recovery and final reads")
 	require.NoError(t, h.Validate())
 }
 
 func TestRunRejectsBadConfig(t *testing.T) {
-	_, err := Run(context.Background(), RunConfig{Cluster: newFakeCluster(3)})
+	_, err := harness.Run(context.Background(), harness.RunConfig{Cluster: harnesstest.NewCluster(3)})
 	require.Error(t, err)
 }
 
 // reportingNemesis says what its heal did.
-type reportingNemesis struct{ fakeNemesis }
+type reportingNemesis struct{ harnesstest.Nemesis }
 
 func (*reportingNemesis) HealReport() any { return map[string][]string{"restarted": {"n2"}} }
 
 func TestHealReportIsTheHealValue(t *testing.T) {
-	store := &fakeStore{values: map[string]int{}}
-	cluster := newFakeCluster(3)
-	h, err := Run(context.Background(), RunConfig{
+	store := harnesstest.NewStore()
+	cluster := harnesstest.NewCluster(3)
+	h, err := harness.Run(context.Background(), harness.RunConfig{
 		Cluster: cluster, Concurrency: 1, TimeLimit: 20 * time.Millisecond, OpTimeout: time.Second, Seed: 1,
-		Generator: &rwGenerator{}, OpenClient: func(context.Context, Node) (Client, error) { return fakeClient{store}, nil },
-		Nemesis: &reportingNemesis{}, Recorder: NewMemoryRecorder(),
+		Generator: &harnesstest.Generator{}, OpenClient: func(context.Context, harness.Node) (harness.Client, error) { return store.Client(), nil },
+		Nemesis: &reportingNemesis{}, Recorder: harness.NewMemoryRecorder(),
 	})
 	require.NoError(t, err)
 	heal := h.Nemesis()
 	require.Len(t, heal, 2)
-	assert.Equal(t, OK, heal[1].Type)
+	assert.Equal(t, harness.OK, heal[1].Type)
 	assert.JSONEq(t, `{"restarted":["n2"]}`, string(heal[1].Value), "the heal op records what the heal did")
+}
+
+// TestNemesisPanicStillHeals: a nemesis that panics mid-op is a harness
+// bug, reported as an error, with its op completed as info and the panic
+// as its error; the run still heals, recovers and returns its history.
+func TestNemesisPanicStillHeals(t *testing.T) {
+	nem := &harnesstest.Nemesis{Panic: "start-partition"}
+	recovered := false
+	h, err := harness.Run(context.Background(), harness.RunConfig{
+		Cluster: harnesstest.NewCluster(3), Concurrency: 2, Rate: 500, TimeLimit: 200 * time.Millisecond, OpTimeout: time.Second, Seed: 1,
+		Generator: &harnesstest.Generator{}, OpenClient: func(context.Context, harness.Node) (harness.Client, error) { return harnesstest.NewStore().Client(), nil },
+		Nemesis: nem, Schedule: []harness.Step{{At: 20 * time.Millisecond, F: "start-partition"}, {At: 40 * time.Millisecond, F: "stop-partition"}},
+		Recorder: harness.NewMemoryRecorder(), Recover: func(context.Context) error { recovered = true; return nil },
+	})
+	require.ErrorContains(t, err, "nemesis start-partition panicked")
+	require.NoError(t, h.Validate())
+	assert.Equal(t, 1, nem.Heals(), "the final phase still heals")
+	assert.True(t, recovered, "and still recovers")
+	ops := h.Nemesis()
+	require.Len(t, ops, 4, "the panicked op, completed, and the heal")
+	assert.Equal(t, harness.Info, ops[1].Type)
+	assert.Contains(t, ops[1].Error, "nemesis panicked")
+	assert.NotContains(t, nem.Ops(), "stop-partition", "the schedule stops after a panic")
 }

@@ -2,24 +2,19 @@ package linearizable_test
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultline/faultline/checker/fixture"
 	"github.com/faultline/faultline/checker/linearizable"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/workloads/register"
 )
-
-var update = flag.Bool("update", false, "rewrite the expected output of testdata fixtures")
 
 // TestFixtures runs the checker with the register model over every
 // testdata/*.txt history and compares the verdicts and anomalies with the
@@ -37,7 +32,7 @@ func TestFixtures(t *testing.T) {
 			require.NoError(t, err)
 			input, want, ok := strings.Cut(string(raw), "----\n")
 			require.True(t, ok, "fixture has no ---- line")
-			h, err := parseHistory(input)
+			h, err := fixture.ParseHistory(input)
 			require.NoError(t, err)
 			require.NoError(t, h.Validate(), "fixture history is malformed")
 
@@ -47,7 +42,7 @@ func TestFixtures(t *testing.T) {
 			res := c.Check(context.Background(), h, out)
 			got := render(res)
 
-			if *update {
+			if fixture.Updating() {
 				require.NoError(t, os.WriteFile(path, []byte(input+"----\n"+got), 0o644))
 				return
 			}
@@ -107,54 +102,4 @@ func joinRefs(refs []linearizable.OpRef) string {
 		s = append(s, r.String())
 	}
 	return strings.Join(s, "; ")
-}
-
-// parseHistory reads a fixture history: one op per line, as
-//
-//	<time ms> <process|nemesis> <type> <f> <key|-> [json value]
-//
-// Lines starting with # are comments. Indexes follow line order.
-func parseHistory(text string) (harness.History, error) {
-	var h harness.History
-	for n, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		fields := strings.Fields(line)
-		if len(fields) < 5 {
-			return nil, fmt.Errorf("line %d: want time, process, type, f, key [value], got %q", n+1, line)
-		}
-		ms, err := strconv.Atoi(fields[0])
-		if err != nil {
-			return nil, fmt.Errorf("line %d: time: %w", n+1, err)
-		}
-		p := harness.NemesisProcess
-		if fields[1] != "nemesis" {
-			id, err := strconv.Atoi(fields[1])
-			if err != nil {
-				return nil, fmt.Errorf("line %d: process: %w", n+1, err)
-			}
-			p = harness.Process(id)
-		}
-		op := harness.Op{
-			Index:   len(h),
-			Process: p,
-			Type:    harness.Type(fields[2]),
-			F:       fields[3],
-			Time:    time.Duration(ms) * time.Millisecond,
-		}
-		if fields[4] != "-" {
-			op.Key = fields[4]
-		}
-		if len(fields) > 5 {
-			value := strings.Join(fields[5:], " ")
-			if !json.Valid([]byte(value)) {
-				return nil, fmt.Errorf("line %d: value %s is not JSON", n+1, value)
-			}
-			op.Value = json.RawMessage(value)
-		}
-		h = append(h, op)
-	}
-	return h, nil
 }
