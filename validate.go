@@ -276,7 +276,7 @@ func targetCanDo(t targets.Target, faults []string) error {
 		for _, need := range k.Needs {
 			switch need {
 			case fault.NeedRejoin:
-				if _, ok := t.(targets.Rejoiner); !ok {
+				if rj, ok := t.(targets.Rejoiner); !ok || rj.DataDir() == "" {
 					return fmt.Errorf("target %s cannot take the fault %s: it does not say where its data lives or at which URL its peers reach a node (it is no targets.Rejoiner)", t.Name(), name)
 				}
 			}

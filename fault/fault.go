@@ -168,13 +168,13 @@ var All = []Kind{
 		Options: []harness.Option{{
 			Name: "loss-probability", Default: "0.2",
 			Usage: "chance, in [0,1], that a loss fault drops a packet to or from a target node",
-			Check: harness.CheckFloat(0, 1),
+			Check: harness.CheckProbability,
 		}},
 	},
 	{
 		Name: "bandwidth", Summary: "a tbf root qdisc limits what the target nodes send",
 		Start: StartBandwidth, Stop: StopBandwidth, Layer: Network, Targeted: true, Effect: Degraded,
-		Color: "#c6e9ef", Kernel: KernelTBF, MinNodes: 2,
+		Color: "#c6e9ef", Kernel: KernelTBF,
 		Options: []harness.Option{{
 			Name: "bandwidth", Default: "1mbit",
 			Usage: "rate a bandwidth fault limits what target nodes send to (tc units: kbit, mbit, gbit, or kbps... for bytes)",
@@ -184,7 +184,7 @@ var All = []Kind{
 	{
 		Name: "delay", Summary: "a netem root qdisc delays what the target nodes send",
 		Start: StartDelay, Stop: StopDelay, Layer: Network, Targeted: true, Effect: Degraded,
-		Color: "#e6e0c4", Kernel: KernelNetem, MinNodes: 2,
+		Color: "#e6e0c4", Kernel: KernelNetem,
 		Options: []harness.Option{{
 			Name: "delay", Default: "50ms",
 			Usage: "latency a delay fault adds to what target nodes send (needs the kernel's netem)",

@@ -40,7 +40,7 @@ func ParseRate(s string) (float64, error) {
 // the value, which Option.Validate quotes.
 func checkRate(s string) error {
 	if _, err := ParseRate(s); err != nil {
-		return fmt.Errorf("want a rate from 8kbit to 100gbit as tc writes it, such as 1mbit, 500kbit or 2mbps (bytes)")
+		return fmt.Errorf("want a number and a unit as tc writes them (bit, kbit, mbit, gbit, or bps, kbps, mbps for bytes), from 8kbit to 100gbit, such as 1mbit")
 	}
 	return nil
 }

@@ -106,6 +106,14 @@ func ParseFloatIn(v string, lo, hi float64) (float64, error) {
 	return f, nil
 }
 
+// CheckProbability accepts a finite number between 0 and 1.
+func CheckProbability(v string) error {
+	if _, err := ParseFloatIn(v, 0, 1); err != nil {
+		return fmt.Errorf("want a probability between 0 and 1")
+	}
+	return nil
+}
+
 // CheckWholeSeconds accepts a whole number of seconds in [lo, hi].
 func CheckWholeSeconds(lo, hi int) func(string) error {
 	return func(v string) error {

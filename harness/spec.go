@@ -123,10 +123,10 @@ func ReadSpec(raw []byte, strict bool) (Spec, error) {
 		d.DisallowUnknownFields()
 	}
 	if err := d.Decode(&v); err != nil {
-		return Spec{}, fmt.Errorf("not a test.json: %w", err)
+		return Spec{}, fmt.Errorf("does not parse as a test.json: %w", err)
 	}
 	if strict && d.More() {
-		return Spec{}, errors.New("not a test.json: more than one JSON value")
+		return Spec{}, errors.New("does not parse as a test.json: more than one JSON value")
 	}
 	s := Spec(v.specFields)
 	setDefault := func(m *Options, name, value string) {

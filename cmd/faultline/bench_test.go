@@ -3,9 +3,9 @@
 package main
 
 // The target benchmark: kvnode against etcd on the same register workload,
-// with no faults and no rate limit, at 3 and 5 nodes, in one run. It drives
-// the real faultline binary, like the end-to-end tests, and reads the
-// figures back from each run's history. Run it with `make bench`, or
+// with no faults and no rate limit, at 3 and 5 nodes, in one run. It runs
+// each cell through the library (faultline.Env.Run) and reads its figures
+// back as the comparison tables compute them (results.CellOf). Run it with `make bench`, or
 //
 //	go test -tags bench -count=1 -v -run TestBenchTargets -timeout 60m ./cmd/faultline
 //
@@ -20,9 +20,9 @@ package main
 // neighbour on a shared machine slows both targets rather than one.
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,50 +31,26 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline"
 	"github.com/faultline/faultline/results"
 )
 
-// benchFigures are one run's figures over its ok client ops.
+// benchFigures are one run's figures over its ok client ops, as the
+// comparison tables compute them (results.CellOf): ok ops per second of
+// the workload phase, and the p50 and p99 latency of ok ops.
 type benchFigures struct {
-	okOps      int
-	throughput float64 // ok ops per second over the workload's span
+	throughput float64
 	p50, p99   time.Duration
 }
 
-// measure computes the figures of a history: throughput is the number of
-// ok client ops divided by the time from the first invocation to the last
-// completion; latency is from invocation to ok completion.
-func measure(h harness.History) benchFigures {
-	var latencies []time.Duration
-	var first, last time.Duration = -1, 0
-	for _, p := range h.Client().Pairs() {
-		if first < 0 || p.Invoke.Time < first {
-			first = p.Invoke.Time
-		}
-		if p.Completion == nil {
-			continue
-		}
-		last = max(last, p.Completion.Time)
-		if p.Completion.Type == harness.OK {
-			latencies = append(latencies, p.Completion.Time-p.Invoke.Time)
-		}
-	}
-	slices.Sort(latencies)
-	f := benchFigures{okOps: len(latencies), p50: nearestRank(latencies, 0.50), p99: nearestRank(latencies, 0.99)}
-	if span := last - first; span > 0 {
-		f.throughput = float64(f.okOps) / span.Seconds()
-	}
-	return f
-}
-
-// nearestRank is the q-quantile of sorted by the nearest-rank method.
-func nearestRank(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(q*float64(len(sorted))+0.999999) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
+// figuresOf reads a stored run's figures the way `faultline compare` does.
+func figuresOf(t *testing.T, dir string) benchFigures {
+	t.Helper()
+	c, err := results.CellOf(dir)
+	require.NoError(t, err)
+	require.NotNil(t, c.LatencyP50Ms, "%s has no ok op", dir)
+	ms := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+	return benchFigures{throughput: c.OKPerSecond, p50: ms(*c.LatencyP50Ms), p99: ms(*c.LatencyP99Ms)}
 }
 
 // median returns the median of the figures of several rounds, field by
@@ -89,7 +65,6 @@ func median(rounds []benchFigures) benchFigures {
 		return vs[len(vs)/2]
 	}
 	return benchFigures{
-		okOps:      int(pick(func(f benchFigures) float64 { return float64(f.okOps) })),
 		throughput: pick(func(f benchFigures) float64 { return f.throughput }),
 		p50:        time.Duration(pick(func(f benchFigures) float64 { return float64(f.p50) })),
 		p99:        time.Duration(pick(func(f benchFigures) float64 { return float64(f.p99) })),
@@ -113,11 +88,14 @@ func envInt(t *testing.T, name string, fallback int) int {
 }
 
 func TestBenchTargets(t *testing.T) {
-	dockerClient(t)
 	seconds := envInt(t, "FAULTLINE_BENCH_TIME", 20)
 	rounds := envInt(t, "FAULTLINE_BENCH_ROUNDS", 1)
-	concurrency := envOr(t, "FAULTLINE_BENCH_CONCURRENCY", "32")
+	concurrency := envInt(t, "FAULTLINE_BENCH_CONCURRENCY", 32)
 	store := t.TempDir()
+	ctx := context.Background()
+	env, err := faultline.NewEnv(ctx, faultline.EnvOptions{Logf: t.Logf})
+	require.NoError(t, err, "the benchmark needs a Docker engine")
+	defer env.Close()
 	nodeCounts := []int{3, 5}
 	targetNames := []string{"etcd", "kvnode"}
 
@@ -127,15 +105,12 @@ func TestBenchTargets(t *testing.T) {
 		for _, nodes := range nodeCounts {
 			for _, target := range targetNames {
 				name := cell(target, nodes)
-				r := runFaultline(t, time.Duration(seconds)*time.Second+5*time.Minute, "test",
-					"--target", target, "--nodes", strconv.Itoa(nodes), "--nemesis", "none",
-					"--rate", "0", "--concurrency", concurrency, "--time-limit", strconv.Itoa(seconds),
-					"--name", name, "--seed", strconv.Itoa(round), "--store", store)
-				require.Equal(t, 0, r.code, "%s round %d must be valid:\n%s", name, round, r.stderr)
-				h, err := harness.ReadJSONLFile(filepath.Join(latest(t, store), results.HistoryFile))
-				require.NoError(t, err)
-				f := measure(h)
-				require.Positive(t, f.okOps, "%s round %d did nothing", name, round)
+				res, err := env.Run(ctx, faultline.Spec{
+					Target: target, Nodes: nodes, Workload: "register", Rate: 0, Concurrency: concurrency,
+					TimeLimit: time.Duration(seconds) * time.Second, Name: name, Seed: int64(round), Store: store,
+				})
+				faultline.RequireValid(t, res, err)
+				f := figuresOf(t, res.Dir)
 				t.Logf("round %d %s: %.0f ok ops/s, p50 %v, p99 %v", round, name, f.throughput, f.p50, f.p99)
 				got[name] = append(got[name], f)
 			}
@@ -143,7 +118,7 @@ func TestBenchTargets(t *testing.T) {
 	}
 
 	var table strings.Builder
-	fmt.Fprintf(&table, "register workload, no faults, --rate 0, --concurrency %s, %d s per cell, median of %d round(s)\n", concurrency, seconds, rounds)
+	fmt.Fprintf(&table, "register workload, no faults, --rate 0, --concurrency %d, %d s per cell, median of %d round(s)\n", concurrency, seconds, rounds)
 	fmt.Fprintf(&table, "%-6s %-12s %12s %10s %10s\n", "nodes", "target", "ok ops/s", "p50", "p99")
 	for _, nodes := range nodeCounts {
 		etcd, kv := median(got[cell("etcd", nodes)]), median(got[cell("kvnode", nodes)])
