@@ -129,7 +129,9 @@ func TestNemesisPanicStillHeals(t *testing.T) {
 	recovered := false
 	h, err := harness.Run(context.Background(), harness.RunConfig{
 		Cluster: harnesstest.NewCluster(3), Concurrency: 2, Rate: 500, TimeLimit: 200 * time.Millisecond, OpTimeout: time.Second, Seed: 1,
-		Generator: &harnesstest.Generator{}, OpenClient: func(context.Context, harness.Node) (harness.Client, error) { return harnesstest.NewStore().Client(), nil },
+		Generator: &harnesstest.Generator{}, OpenClient: func(context.Context, harness.Node) (harness.Client, error) {
+			return harnesstest.NewStore().Client(), nil
+		},
 		Nemesis: nem, Schedule: []harness.Step{{At: 20 * time.Millisecond, F: "start-partition"}, {At: 40 * time.Millisecond, F: "stop-partition"}},
 		Recorder: harness.NewMemoryRecorder(), Recover: func(context.Context) error { recovered = true; return nil },
 	})
