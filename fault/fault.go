@@ -105,6 +105,11 @@ const (
 // Heal is the final heal's op: it ends every fault in force.
 const Heal = "heal"
 
+// ProcessExit is the op the harness records, as harness.MonitorProcess,
+// when a DB process exits by itself: not killed, crashed or removed by
+// the nemesis. Its value is an Exit.
+const ProcessExit = "process-exit"
+
 // The ops of the kinds in All. The names follow Jepsen's where Jepsen has
 // one (kill/start, pause/resume); the others are start-<kind> and
 // stop-<kind>.
@@ -198,6 +203,17 @@ var All = []Kind{
 	},
 }
 
+// Observed lists what the harness observes of the cluster without having
+// caused it: a DB process that exited by itself. Each is a window in the
+// reports and a state in the availability checker's model, from the op
+// that records it to the final heal, but no nemesis injects it.
+var Observed = []Kind{
+	{
+		Name: "exit", Summary: "a DB process exited by itself (a panic, a fatal error): a finding, not a fault",
+		Start: ProcessExit, Layer: Process, Effect: Down, Color: "#e06666",
+	},
+}
+
 // Names lists the names of All, in order.
 func Names() []string {
 	names := make([]string, len(All))
@@ -207,13 +223,14 @@ func Names() []string {
 	return names
 }
 
-// Lookup finds a kind by name.
+// Lookup finds a kind of All or Observed by name.
 func Lookup(name string) (Kind, bool) {
-	i := slices.IndexFunc(All, func(k Kind) bool { return k.Name == name })
-	if i < 0 {
-		return Kind{}, false
+	for _, list := range [][]Kind{All, Observed} {
+		if i := slices.IndexFunc(list, func(k Kind) bool { return k.Name == name }); i >= 0 {
+			return list[i], true
+		}
 	}
-	return All[i], true
+	return Kind{}, false
 }
 
 // Edge is what a nemesis op does to the windows of its kind.
@@ -246,6 +263,11 @@ func Of(f string) (Kind, Edge) {
 			return k, Opens
 		case k.Stop:
 			return k, Closes
+		}
+	}
+	for _, k := range Observed {
+		if f == k.Start {
+			return k, Opens
 		}
 	}
 	if x, ok := strings.CutPrefix(f, "start-"); ok && x != "" {

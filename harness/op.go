@@ -31,23 +31,36 @@ type Process int
 // NemesisProcess is the process id of the nemesis.
 const NemesisProcess Process = -1
 
-// MarshalJSON writes client processes as numbers and the nemesis as "nemesis".
+// MonitorProcess is the process id of the harness's own observations of
+// the cluster, such as a DB process that exited by itself: events the
+// nemesis did not cause. It is written as "monitor" in JSON.
+const MonitorProcess Process = -2
+
+// MarshalJSON writes client processes as numbers, the nemesis as
+// "nemesis" and the monitor as "monitor".
 func (p Process) MarshalJSON() ([]byte, error) {
-	if p == NemesisProcess {
+	switch p {
+	case NemesisProcess:
 		return []byte(`"nemesis"`), nil
+	case MonitorProcess:
+		return []byte(`"monitor"`), nil
 	}
 	return strconv.AppendInt(nil, int64(p), 10), nil
 }
 
-// UnmarshalJSON accepts a number or the string "nemesis".
+// UnmarshalJSON accepts a number from 0 up, "nemesis" or "monitor".
 func (p *Process) UnmarshalJSON(b []byte) error {
-	if string(b) == `"nemesis"` {
+	switch string(b) {
+	case `"nemesis"`:
 		*p = NemesisProcess
+		return nil
+	case `"monitor"`:
+		*p = MonitorProcess
 		return nil
 	}
 	n, err := strconv.Atoi(string(b))
-	if err != nil {
-		return fmt.Errorf("process must be a number or \"nemesis\", got %s", b)
+	if err != nil || n < 0 {
+		return fmt.Errorf("process must be a number from 0 up, \"nemesis\" or \"monitor\", got %s", Shorten(string(b), 40))
 	}
 	*p = Process(n)
 	return nil
@@ -55,8 +68,11 @@ func (p *Process) UnmarshalJSON(b []byte) error {
 
 // String renders the process as Jepsen does.
 func (p Process) String() string {
-	if p == NemesisProcess {
+	switch p {
+	case NemesisProcess:
 		return "nemesis"
+	case MonitorProcess:
+		return "monitor"
 	}
 	return strconv.Itoa(int(p))
 }
@@ -118,4 +134,4 @@ func MustValue(v any) json.RawMessage {
 }
 
 // IsClient reports whether the op belongs to a client process.
-func (o Op) IsClient() bool { return o.Process != NemesisProcess }
+func (o Op) IsClient() bool { return o.Process >= 0 }
