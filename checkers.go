@@ -50,7 +50,12 @@ func Checkers(s Spec, extra ...targets.Target) ([]harness.Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	checkers := append(w.Checkers(), checker.Stats{})
+	// The harness's recovery probes are for the availability checker
+	// alone: no workload's model knows them.
+	var checkers []harness.Checker
+	for _, c := range append(w.Checkers(), checker.Stats{}) {
+		checkers = append(checkers, hiding{Checker: c, fs: []string{harness.ProbeF}})
+	}
 	if s.Nodes < 1 {
 		// A bare history: sides cannot be told without the cluster.
 		return checkers, nil
@@ -79,12 +84,14 @@ func availabilityChecker(s Spec, def workloads.Definition, extra []targets.Targe
 		bound = availability.DefaultMajorityGapBound(election, s.OpTimeout)
 	}
 	c, err := availability.New(availability.Config{
-		Nodes:            nemesis.NodeNames(s.Nodes),
-		Serializable:     s.Serializable,
-		ElectionTimeout:  election,
-		Grace:            grace,
-		MajorityGapBound: bound,
-		Writes:           def.Writes,
+		Nodes:              nemesis.NodeNames(s.Nodes),
+		Serializable:       s.Serializable,
+		ElectionTimeout:    election,
+		Grace:              grace,
+		MajorityGapBound:   bound,
+		QuorumRestoreBound: s.QuorumRestoreBound,
+		RecoverBound:       s.RecoverTimeout,
+		Writes:             def.Writes,
 	})
 	if err != nil {
 		return nil, err

@@ -144,10 +144,9 @@ func (e *Env) Run(ctx context.Context, s Spec) (Result, error) {
 		Generator: workload.Generator(), OpenClient: clientOpener(workload, cluster.Nodes()),
 		Place:   placement(s.ClientMode),
 		Nemesis: nem, Schedule: s.Schedule, Recorder: rec,
-		FinalOps: workloads.FinalOps(workload, cluster.Nodes()),
-		Recover: func(ctx context.Context) error {
-			return cluster.WaitHealthy(ctx, s.RecoverTimeout)
-		},
+		FinalOps:  workloads.FinalOps(workload, cluster.Nodes()),
+		Recover:   cluster.StartAll,
+		OpenProbe: openProbe, RecoverTimeout: s.RecoverTimeout,
 		Logf: logf,
 	})
 	stopProgress()

@@ -107,8 +107,8 @@ const Heal = "heal"
 
 // ProcessExit is the op the harness records, as harness.MonitorProcess,
 // when a DB process exits by itself: not killed, crashed or removed by
-// the nemesis. Its value is an Exit.
-const ProcessExit = "process-exit"
+// the nemesis. Its value is a harness.Exit.
+const ProcessExit = harness.ProcessExit
 
 // The ops of the kinds in All. The names follow Jepsen's where Jepsen has
 // one (kill/start, pause/resume); the others are start-<kind> and

@@ -12,17 +12,6 @@ import (
 	"github.com/faultline/faultline/harness"
 )
 
-// Exit is the value of a ProcessExit op.
-type Exit struct {
-	// Node is the node whose DB process exited.
-	Node string `json:"node"`
-	// Code is its exit status (2 for a Go panic, 1 for a fatal log), or
-	// -1 when unknown.
-	Code int `json:"code"`
-	// Line is the first line of its log that says why, if one does.
-	Line string `json:"line,omitempty"`
-}
-
 // State is what the faults in force leave of the cluster: which nodes are
 // down and why, which are no members, who drops whose packets, which are
 // slowed. Its zero value is a healthy cluster.
@@ -271,7 +260,12 @@ func apply(s State, p harness.Pair) State {
 	var v stateValue
 	var decodeErr error
 	if c != nil && len(c.Value) > 0 && string(c.Value) != "null" {
-		decodeErr = json.Unmarshal(c.Value, &v)
+		if decodeErr = json.Unmarshal(c.Value, &v); decodeErr != nil {
+			// A partition may record its groups bare: [["n1"],["n2","n3"]].
+			if json.Unmarshal(c.Value, &v.Groups) == nil {
+				decodeErr = nil
+			}
+		}
 	}
 	if edge == HealsAll {
 		if c == nil || c.Type != harness.OK {
@@ -289,7 +283,7 @@ func apply(s State, p harness.Pair) State {
 	if f == ProcessExit {
 		// An observation, recorded at once with whatever type: its value
 		// says which node.
-		var e Exit
+		var e harness.Exit
 		if c == nil || json.Unmarshal(c.Value, &e) != nil || e.Node == "" {
 			return unknown("a process-exit names no node")
 		}

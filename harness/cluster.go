@@ -86,3 +86,28 @@ func NodeByName(nodes []Node, name string) (Node, bool) {
 	}
 	return Node{}, false
 }
+
+// ExitWatcher is a cluster that notices when a DB process exits by itself:
+// not killed, crashed, or stopped for a membership change by the nemesis.
+// It is optional; the runner records each exit it reports as a
+// ProcessExit op of the MonitorProcess.
+type ExitWatcher interface {
+	// WatchExits calls exited for each such exit, from one goroutine,
+	// until ctx is done.
+	WatchExits(ctx context.Context, exited func(Exit))
+}
+
+// ProcessExit is the op the runner records, as MonitorProcess, when a DB
+// process exits by itself. Its value is an Exit.
+const ProcessExit = "process-exit"
+
+// Exit is the value of a ProcessExit op.
+type Exit struct {
+	// Node is the node whose DB process exited.
+	Node string `json:"node"`
+	// Code is its exit status (2 for a Go panic, 1 for a fatal log), or
+	// -1 when unknown.
+	Code int `json:"code"`
+	// Line is the line of its log that says why, if one does.
+	Line string `json:"line,omitempty"`
+}

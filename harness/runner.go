@@ -42,10 +42,20 @@ type RunConfig struct {
 	Schedule []Step
 	// Recorder receives every op.
 	Recorder *Recorder
-	// Recover brings the cluster back to health after the final heal
-	// (restarting nodes, waiting for a leader). It should be bounded.
+	// Recover brings every DB process back after the final heal
+	// (starting those that are not running, such as one that exited by
+	// itself). It should be bounded. It does not wait for the cluster to
+	// serve: the probes show when each node does.
 	Recover func(ctx context.Context) error
-	// FinalOps are performed after recovery, one at a time, each by a
+	// OpenProbe opens a client that answers ProbeF ops on a node: a
+	// linearizable read that changes nothing. After the final heal each
+	// node is probed, again and again, until it answers ok or
+	// RecoverTimeout passes, so that every node's recovery is its own and
+	// a node that never serves again is in the history. Nil: no probes.
+	OpenProbe func(ctx context.Context, node Node) (Client, error)
+	// RecoverTimeout bounds the probes of each node after the final heal.
+	RecoverTimeout time.Duration
+	// FinalOps are performed after the probes, one at a time, each by a
 	// fresh process pinned to the op's Node.
 	FinalOps []Op
 	// Logf reports progress; nil is silent.
@@ -92,15 +102,58 @@ func Run(ctx context.Context, cfg RunConfig) (History, error) {
 	}
 	nemesisDone := make(chan error, 1)
 	go func() { nemesisDone <- runNemesis(workCtx, cfg) }()
+	stopMonitor := startMonitor(ctx, cfg)
 	wg.Wait()
 	stop()
 	err := errors.Join(append(errs, <-nemesisDone)...)
 
-	logf("final phase: healing and recovering")
+	logf("final phase: healing, and probing every node until it serves")
 	if ferr := finalPhase(ctx, cfg, logf); ferr != nil {
 		err = errors.Join(err, ferr)
 	}
+	stopMonitor()
 	return cfg.Recorder.History(), err
+}
+
+// ProbeF is the f of the harness's recovery probes: a linearizable read,
+// through a client of the harness's own, that shows when a node serves.
+// Workload checkers never see these ops; the availability checker reads
+// them as linearizable reads.
+const ProbeF = "probe"
+
+// probeEvery is the pause between two probes of a node that did not
+// answer ok.
+const probeEvery = 250 * time.Millisecond
+
+// startMonitor records, while the run lasts, every exit of a DB process
+// that the cluster reports (ExitWatcher) as a ProcessExit op. The
+// returned function stops it and waits for it.
+func startMonitor(ctx context.Context, cfg RunConfig) func() {
+	w, ok := cfg.Cluster.(ExitWatcher)
+	if !ok {
+		return func() {}
+	}
+	mctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.WatchExits(mctx, func(e Exit) {
+			inv, err := cfg.Recorder.Record(Op{Process: MonitorProcess, Type: Invoke, F: ProcessExit, Node: e.Node})
+			if err != nil {
+				return
+			}
+			c := inv.Completion(Info)
+			c.Value, c.Error = MustValue(e), fmt.Sprintf("the DB process on %s exited by itself (status %d)", e.Node, e.Code)
+			_, _ = cfg.Recorder.Record(c)
+			if cfg.Logf != nil {
+				cfg.Logf("%s: the DB process exited by itself (status %d) %s", e.Node, e.Code, e.Line)
+			}
+		})
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // FailoverNode is the node name of a client given every endpoint, as
@@ -127,6 +180,8 @@ func (cfg *RunConfig) validate() error {
 		return fmt.Errorf("run: op timeout must be positive, got %v", cfg.OpTimeout)
 	case cfg.Generator == nil || cfg.OpenClient == nil || cfg.Recorder == nil:
 		return errors.New("run: generator, client opener and recorder are required")
+	case cfg.OpenProbe != nil && cfg.RecoverTimeout <= 0:
+		return fmt.Errorf("run: probes need a positive recover timeout, got %v", cfg.RecoverTimeout)
 	}
 	return nil
 }
@@ -319,12 +374,19 @@ func finalPhase(ctx context.Context, cfg RunConfig, logf func(string, ...any)) e
 	}
 	if cfg.Recover != nil {
 		if err := cfg.Recover(healCtx); err != nil {
-			logf("cluster did not recover: %v", err)
-			errs = append(errs, fmt.Errorf("recover: %w", err))
-			return errors.Join(errs...)
+			// A process that will not start is the store's finding, not
+			// the harness's: the probes record that its node never
+			// serves.
+			logf("restarting the DB processes after the heal: %v", err)
 		}
 	}
 	next := maxProcess(cfg.Recorder.History()) + 1
+	if cfg.OpenProbe != nil {
+		var err error
+		if next, err = probeAll(ctx, cfg, next, logf); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, op := range cfg.FinalOps {
 		node, ok := NodeByName(cfg.Cluster.Nodes(), op.Node)
 		if !ok {
@@ -343,6 +405,57 @@ func finalPhase(ctx context.Context, cfg RunConfig, logf func(string, ...any)) e
 		next++
 	}
 	return errors.Join(errs...)
+}
+
+// probeAll probes every node at once, each with a process of its own from
+// next on, until it answers ok or RecoverTimeout passes, and returns the
+// next free process. Every probe is recorded.
+func probeAll(ctx context.Context, cfg RunConfig, next Process, logf func(string, ...any)) (Process, error) {
+	nodes := cfg.Cluster.Nodes()
+	deadline := time.Now().Add(cfg.RecoverTimeout)
+	var mu sync.Mutex
+	alloc := func() Process {
+		mu.Lock()
+		defer mu.Unlock()
+		next++
+		return next - 1
+	}
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Go(func() { errs[i] = probeNode(ctx, cfg, n, alloc, deadline) })
+	}
+	wg.Wait()
+	return next, errors.Join(errs...)
+}
+
+// probeNode probes n until it answers ok or deadline passes. An info probe
+// retires its process, as any client op's does, and the next probe takes
+// a fresh one from alloc.
+func probeNode(ctx context.Context, cfg RunConfig, n Node, alloc func() Process, deadline time.Time) error {
+	client, err := cfg.OpenProbe(ctx, n)
+	if err != nil {
+		return fmt.Errorf("open probe client on %s: %w", n.Name, err)
+	}
+	defer client.Close()
+	p := alloc()
+	for {
+		done, err := invoke(ctx, &cfg, client, p, n, Op{F: ProbeF})
+		if err != nil {
+			return err
+		}
+		if done.Type == OK || time.Now().After(deadline) || ctx.Err() != nil {
+			return nil
+		}
+		if done.Type == Info {
+			p = alloc()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(probeEvery):
+		}
+	}
 }
 
 // safeHeal heals, turning a panic of the nemesis into an error, so that

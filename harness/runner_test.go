@@ -145,3 +145,65 @@ func TestNemesisPanicStillHeals(t *testing.T) {
 	assert.Contains(t, ops[1].Error, "nemesis panicked")
 	assert.NotContains(t, nem.Ops(), "stop-partition", "the schedule stops after a panic")
 }
+
+// TestProbesShowEachNodesRecovery: after the final heal every node is
+// probed until it answers ok, each on its own; a node that never answers
+// is probed until the recover timeout, and every probe is in the history.
+// An exit the cluster reports is recorded as the monitor's op.
+func TestProbesShowEachNodesRecovery(t *testing.T) {
+	cluster := harnesstest.NewCluster(3)
+	cluster.Exits = make(chan harness.Exit, 1)
+	cluster.Exits <- harness.Exit{Node: "n2", Code: 2, Line: "panic: boom"}
+	started := time.Now()
+	down := map[string]time.Duration{"n2": 300 * time.Millisecond, "n3": time.Hour}
+	store := harnesstest.NewStore()
+	store.Bug = func(op, done harness.Op) harness.Op {
+		if op.F == harness.ProbeF && time.Since(started) < down[op.Node] {
+			done.Type, done.Error = harness.Fail, "not yet"
+		}
+		return done
+	}
+	h, err := harness.Run(context.Background(), harness.RunConfig{
+		Cluster: cluster, Concurrency: 1, Rate: 100, TimeLimit: 50 * time.Millisecond, OpTimeout: time.Second, Seed: 1,
+		Generator: &harnesstest.Generator{}, Recorder: harness.NewMemoryRecorder(),
+		OpenClient: func(context.Context, harness.Node) (harness.Client, error) { return store.Client(), nil },
+		OpenProbe: func(_ context.Context, n harness.Node) (harness.Client, error) {
+			return nodeClient{store.Client(), n.Name}, nil
+		},
+		RecoverTimeout: time.Second,
+	})
+	require.NoError(t, err)
+	require.NoError(t, h.Validate())
+	probes := map[string][]harness.Type{}
+	for _, p := range h.Pairs() {
+		if p.Invoke.F == harness.ProbeF {
+			probes[p.Invoke.Node] = append(probes[p.Invoke.Node], p.Completion.Type)
+		}
+	}
+	assert.Equal(t, []harness.Type{harness.OK}, probes["n1"], "a healthy node answers the first probe")
+	require.Greater(t, len(probes["n2"]), 1, "n2 is probed until it answers")
+	assert.Equal(t, harness.OK, probes["n2"][len(probes["n2"])-1])
+	assert.Greater(t, len(probes["n3"]), 2, "n3 never answers and is probed until the timeout")
+	assert.NotContains(t, probes["n3"], harness.OK)
+	exits := 0
+	for _, op := range h {
+		if op.Process == harness.MonitorProcess && op.Type != harness.Invoke {
+			exits++
+			assert.Equal(t, harness.ProcessExit, op.F)
+			assert.Equal(t, "n2", op.Node)
+			assert.JSONEq(t, `{"node":"n2","code":2,"line":"panic: boom"}`, string(op.Value))
+		}
+	}
+	assert.Equal(t, 1, exits)
+}
+
+// nodeClient stamps its node on every op, as the runner does after Invoke.
+type nodeClient struct {
+	harness.Client
+	node string
+}
+
+func (c nodeClient) Invoke(ctx context.Context, op harness.Op) harness.Op {
+	op.Node = c.node
+	return c.Client.Invoke(ctx, op)
+}

@@ -76,6 +76,11 @@ type Spec struct {
 	// a write; zero means the availability checker's default
 	// (--majority-gap-bound).
 	MajorityGapBound time.Duration `json:"majority_gap_bound,omitempty"`
+	// QuorumRestoreBound is the longest the cluster may take to serve
+	// again once an op gives a quorum back to a cluster that had none;
+	// zero means the availability checker's default
+	// (--quorum-restore-bound).
+	QuorumRestoreBound time.Duration `json:"quorum_restore_bound,omitempty"`
 	// CheckTimeout bounds the linearizability check (--check-timeout).
 	CheckTimeout time.Duration `json:"check_timeout"`
 	// RecoverTimeout bounds the wait for health after the final heal
@@ -274,6 +279,7 @@ func (s Spec) Validate() error {
 		{"recover-timeout", s.RecoverTimeout, MaxRecover, false},
 		{"availability-grace", s.AvailabilityGrace, MaxGrace, true},
 		{"majority-gap-bound", s.MajorityGapBound, MaxGapBound, true},
+		{"quorum-restore-bound", s.QuorumRestoreBound, MaxGapBound, true},
 	} {
 		if err := CheckSeconds(c.flag, c.d, c.max, c.zeroOK); err != nil {
 			return err

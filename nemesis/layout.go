@@ -30,6 +30,9 @@ type Partition struct {
 	Groups [][]string `json:"groups,omitempty"`
 	// Grudge is what each node drops; it is what partition.go applies.
 	Grudge Grudge `json:"grudge"`
+	// Leader is the node that led when the partition began; empty when
+	// the cluster named none.
+	Leader string `json:"leader,omitempty"`
 }
 
 // ValidateLayout checks a --partition value against the node names n1..nN

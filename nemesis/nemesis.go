@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
@@ -65,7 +66,19 @@ func refuse(format string, args ...any) error { return refusal{fmt.Errorf(format
 func (m *Nemesis) Invoke(ctx context.Context, c harness.Cluster, op harness.Op) harness.Op {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	leader := ""
+	if k, edge := fault.Of(op.F); edge == fault.Opens && k.Effect != fault.Removed {
+		leader = leaderNow(ctx, c)
+	}
 	value, err := m.invoke(ctx, c, op)
+	switch v := value.(type) {
+	case Effect:
+		v.Leader = leader
+		value = v
+	case Partition:
+		v.Leader = leader
+		value = v
+	}
 	done := op.Completion(harness.OK)
 	var r refusal
 	switch {
@@ -149,6 +162,18 @@ func (m *Nemesis) HealReport() any {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.lastHeal
+}
+
+// leaderNow asks the cluster for its leader, briefly: the reports say
+// which node led when a fault began. No answer is no leader.
+func leaderNow(ctx context.Context, c harness.Cluster) string {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	l, err := c.Leader(ctx)
+	if err != nil {
+		return ""
+	}
+	return l.Name
 }
 
 // chooseNodes resolves a fault's targets to node names: the explicit

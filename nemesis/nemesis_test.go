@@ -133,7 +133,7 @@ func TestTargetsAndValuesAreRecorded(t *testing.T) {
 	m := New()
 	done := invoke(t, m, c, fault.Pause, faultValue{Targets: "leader", Seed: 1})
 	require.Equal(t, harness.OK, done.Type)
-	assert.JSONEq(t, `{"nodes":["n4"]}`, string(done.Value))
+	assert.JSONEq(t, `{"nodes":["n4"],"leader":"n4"}`, string(done.Value), "the leader when the fault began is recorded")
 	assert.Equal(t, "paused", c.Process["n4"])
 	done = invoke(t, m, c, fault.Resume, nil)
 	assert.JSONEq(t, `{"nodes":["n4"]}`, string(done.Value))
@@ -144,6 +144,7 @@ func TestTargetsAndValuesAreRecorded(t *testing.T) {
 	assert.Len(t, effect.Nodes, 3)
 	again := New()
 	other := harnesstest.NewCluster(5)
+	other.LeaderName = c.LeaderName
 	done2 := invoke(t, again, other, fault.Kill, faultValue{Targets: "majority", Seed: 3})
 	assert.Equal(t, done.Value, done2.Value, "the same seed hits the same nodes")
 

@@ -51,6 +51,9 @@ type Effect struct {
 	// Grudge is the partition a stop-crash re-applied to the nodes it
 	// rebooted: what each of them drops.
 	Grudge Grudge `json:"grudge,omitempty"`
+	// Leader is the node that led when the fault began; empty when the
+	// cluster named none.
+	Leader string `json:"leader,omitempty"`
 }
 
 // MemberEffect is the completion value of a member step.

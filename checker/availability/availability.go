@@ -33,20 +33,33 @@ func (*Checker) Name() string { return "availability" }
 type Details struct {
 	// Headline holds the figures a comparison table shows.
 	Headline Headline `json:"headline"`
-	// GraceS, MajorityGapBoundS and ElectionTimeoutS are the parameters
-	// the verdict was reached with.
-	GraceS            float64 `json:"grace_s"`
-	MajorityGapBoundS float64 `json:"majority_gap_bound_s"`
-	ElectionTimeoutS  float64 `json:"election_timeout_s"`
+	// GraceS, MajorityGapBoundS, QuorumRestoreBoundS, RecoverBoundS and
+	// ElectionTimeoutS are the parameters the verdict was reached with.
+	GraceS              float64 `json:"grace_s"`
+	MajorityGapBoundS   float64 `json:"majority_gap_bound_s"`
+	QuorumRestoreBoundS float64 `json:"quorum_restore_bound_s"`
+	RecoverBoundS       float64 `json:"recover_bound_s"`
+	ElectionTimeoutS    float64 `json:"election_timeout_s"`
 	// Serializable says reads were exempt from the minority rule.
 	Serializable bool `json:"serializable"`
 	// Windows are the fault windows, in the order they began.
 	Windows []Window `json:"windows"`
+	// Segments are the spans of constant state with a fault in force, in
+	// order: what the rules are applied to.
+	Segments []Segment `json:"segments"`
+	// Restores are the moments a quorum came back to a cluster that had
+	// none.
+	Restores []Restore `json:"restores,omitempty"`
+	// FinalRecovery is each node's recovery after the final heal.
+	FinalRecovery []FinalRecovery `json:"final_recovery,omitempty"`
 	// Outages are the spans of the run, longer than the outage threshold,
 	// in which clients waited and the cluster accepted no write.
 	Outages []Outage `json:"outages"`
 	// Violations are the first few ops or gaps that broke a rule.
 	Violations []Violation `json:"violations,omitempty"`
+	// Unjudged names what could not be judged, which makes the verdict
+	// unknown rather than valid.
+	Unjudged []string `json:"unjudged,omitempty"`
 }
 
 // Headline is the few figures that sum up a run's availability.
@@ -58,24 +71,29 @@ type Headline struct {
 	ElectionGapS *float64 `json:"election_gap_s"`
 	// MajorityGapS is the longest write gap of a majority side.
 	MajorityGapS *float64 `json:"majority_gap_s"`
-	// MinorityLinearizableOK counts linearizable ops a side without a
-	// majority answered ok after the grace period: each is a violation.
+	// MinorityLinearizableOK counts linearizable ops a node that could
+	// reach no quorum answered ok after the grace period: each is a
+	// violation.
 	MinorityLinearizableOK int `json:"minority_linearizable_ok"`
-	// MinoritySerializableReads counts serializable reads a side without a
-	// majority answered ok after the grace period.
+	// MinoritySerializableReads counts serializable reads such a node
+	// answered ok after the grace period.
 	MinoritySerializableReads int `json:"minority_serializable_reads"`
 	// MinorityOK counts every op a minority side answered ok while the
 	// fault was in force, grace period included.
 	MinorityOK int `json:"minority_ok"`
-	// RecoveryS is the longest recovery of a cut-off node after a heal.
+	// RecoveryS is the longest recovery of a cut-off node after a heal,
+	// the final one included.
 	RecoveryS *float64 `json:"recovery_s"`
+	// QuorumRestoreS is the longest time the cluster took to serve again
+	// after a quorum came back.
+	QuorumRestoreS *float64 `json:"quorum_restore_s,omitempty"`
 	// Judged and Windows count the fault windows judged and seen; Met
 	// counts the judged windows whose expectation was met (nil in results
 	// written before it was counted).
 	Judged  int  `json:"judged"`
 	Windows int  `json:"windows"`
 	Met     *int `json:"met"`
-	// Violations counts every violation of either rule.
+	// Violations counts every violation of any rule.
 	Violations int `json:"violations"`
 }
 
@@ -87,11 +105,12 @@ type Outage struct {
 
 // Violation is one op or gap that broke a rule.
 type Violation struct {
-	// Window is the number of the fault window.
+	// Window is the number of the first fault window it falls in; 0 for
+	// none (a recovery after the final heal).
 	Window int `json:"window"`
-	// Rule is "minority" or "majority".
+	// Rule is minority, majority, quorum-restore or recovery.
 	Rule string `json:"rule"`
-	// Node is the client's node (or the failover label).
+	// Node is the client's node (or the failover label), or the side.
 	Node string `json:"node,omitempty"`
 	// Op is the invocation index of the offending op, -1 for a gap.
 	Op int `json:"op"`
@@ -100,6 +119,23 @@ type Violation struct {
 }
 
 // Check judges h. It writes nothing to out.
+//
+// It reads the cluster's state between fault ops (fault.Timeline): who is
+// up, who reaches whom. A node reaches a quorum when it is up and reaches
+// a node that reaches a majority of the up members. The rules:
+//
+//   - minority: a node that reaches no quorum (and the failover clients
+//     when no node does) answers no linearizable op invoked more than the
+//     grace after it was cut off and answered before it may serve again;
+//   - majority: in a state with clean sides, the side with a quorum goes
+//     no longer than MajorityGapBound without accepting a write while its
+//     clients wait (unless a node of it has not been seen to recover from
+//     an earlier cut, or is degraded);
+//   - quorum-restore: once an op gives a quorum back to a cluster that had
+//     none anywhere, a linearizable op is answered within
+//     QuorumRestoreBound while clients wait;
+//   - recovery: after the final heal every node answers a linearizable op
+//     within RecoverBound.
 func (c *Checker) Check(_ context.Context, h harness.History, _ string) harness.Result {
 	cfg := c.cfg
 	var clientPairs []harness.Pair
@@ -114,32 +150,72 @@ func (c *Checker) Check(_ context.Context, h harness.History, _ string) harness.
 	}
 	d := &Details{
 		GraceS: roundSeconds(cfg.Grace), MajorityGapBoundS: roundSeconds(cfg.MajorityGapBound),
+		QuorumRestoreBoundS: roundSeconds(cfg.QuorumRestoreBound), RecoverBoundS: roundSeconds(cfg.RecoverBound),
 		ElectionTimeoutS: roundSeconds(cfg.ElectionTimeout), Serializable: cfg.Serializable,
-		Windows: []Window{}, Outages: []Outage{},
+		Windows: []Window{}, Segments: []Segment{}, Outages: []Outage{},
 	}
-	fs := faults(h)
-	var last time.Duration
-	if len(h) > 0 {
-		last = h[len(h)-1].Time
-	}
-	var violations []Violation
-	for i, f := range fs {
-		w, vs := judgeWindow(i+1, f, byNode, cfg, fs[:i], fs[i+1:], last)
-		d.Windows = append(d.Windows, w)
+	last := lastTime(h)
+	m := newModel(h, cfg, byNode)
+	violations := m.minorityViolations(byNode)
+	var segSpans []span
+	for _, seg := range m.segments {
+		if seg.State.Healthy() || seg.To <= seg.From {
+			continue
+		}
+		s, vs := m.judgeSegment(len(d.Segments)+1, seg, byNode, violations)
+		d.Segments = append(d.Segments, s)
+		segSpans = append(segSpans, span{seg.From, seg.To})
 		violations = append(violations, vs...)
-		d.Headline.add(w)
+	}
+	restores, vs := m.restores(clientPairs)
+	d.Restores = restores
+	violations = append(violations, vs...)
+	final, vs, unjudged := m.finalRecovery(h)
+	d.FinalRecovery = final
+	violations = append(violations, vs...)
+	sortViolations(violations)
+	for i, w := range faultSpans(h) {
+		win := m.judgeWindow(i+1, w, d.Segments, segSpans, violations, last)
+		d.Windows = append(d.Windows, win)
+		d.Headline.add(win)
+	}
+	for i := range violations {
+		for _, w := range d.Windows {
+			at := violations[i].at
+			if w.Judged && at >= time.Duration(w.InForceS*float64(time.Second)) && at < time.Duration(w.EndS*float64(time.Second)) {
+				violations[i].Window = w.Number
+				break
+			}
+		}
+	}
+	for _, s := range d.Segments {
+		d.Headline.addSegment(s)
+	}
+	for _, r := range d.Restores {
+		d.Headline.QuorumRestoreS = maxPtr(d.Headline.QuorumRestoreS, r.ServedS)
+	}
+	for _, r := range d.FinalRecovery {
+		d.Headline.RecoveryS = maxPtr(d.Headline.RecoveryS, r.Seconds)
 	}
 	d.Headline.Violations = len(violations)
-	d.Violations = violations[:min(len(violations), maxViolations)]
+	for _, v := range violations[:min(len(violations), maxViolations)] {
+		d.Violations = append(d.Violations, v.Violation)
+	}
+	for _, n := range unjudged {
+		d.Unjudged = append(d.Unjudged, "recovery of "+n+" after the final heal (no op was tried on it)")
+	}
 	d.Outages, d.Headline.WriteAvailability = outages(clientPairs, cfg)
 	valid := harness.ValidTrue
-	if len(violations) > 0 {
+	switch {
+	case len(violations) > 0:
 		valid = harness.ValidFalse
+	case len(d.Unjudged) > 0:
+		valid = harness.ValidUnknown
 	}
 	return harness.Result{Valid: valid, Summary: summarize(d, cfg), Details: d}
 }
 
-// add folds a window's figures into the headline.
+// add folds a window's count into the headline.
 func (hl *Headline) add(w Window) {
 	hl.Windows++
 	if w.Judged {
@@ -151,19 +227,23 @@ func (hl *Headline) add(w Window) {
 	if w.Met != nil && *w.Met {
 		*hl.Met++
 	}
-	for _, s := range w.Sides {
-		switch s.Role {
-		case RoleMajority:
-			hl.ElectionGapS = maxPtr(hl.ElectionGapS, s.ElectionGapS)
-			hl.MajorityGapS = maxPtr(hl.MajorityGapS, s.LongestWriteGapS)
-		case RoleMinority:
-			hl.MinorityLinearizableOK += s.LinearizableOKAfterGrace
-			hl.MinoritySerializableReads += s.SerializableReadsOK
-			hl.MinorityOK += s.OK
-		}
-	}
 	for _, r := range w.Recovery {
 		hl.RecoveryS = maxPtr(hl.RecoveryS, r.Seconds)
+	}
+}
+
+// addSegment folds a segment's figures into the headline.
+func (hl *Headline) addSegment(s Segment) {
+	for _, side := range s.Sides {
+		switch side.Role {
+		case RoleMajority:
+			hl.ElectionGapS = maxPtr(hl.ElectionGapS, side.ElectionGapS)
+			hl.MajorityGapS = maxPtr(hl.MajorityGapS, side.LongestWriteGapS)
+		case RoleMinority, RoleDown:
+			hl.MinorityLinearizableOK += side.LinearizableOKAfterGrace
+			hl.MinoritySerializableReads += side.SerializableReadsOK
+			hl.MinorityOK += side.OK
+		}
 	}
 }
 

@@ -93,6 +93,28 @@ type Config struct {
 	// FailoverNode is the op.Node that marks a failover client. Empty means
 	// DefaultFailoverNode.
 	FailoverNode string
+	// QuorumRestoreBound is the longest the cluster may take, once an op
+	// gives a quorum back to a cluster that had none anywhere (a heal, a
+	// restart, a resume), to answer a linearizable op again while clients
+	// wait. Zero means DefaultQuorumRestoreBound(MajorityGapBound).
+	QuorumRestoreBound time.Duration
+	// RecoverBound is the longest a node may take after the final heal to
+	// answer a linearizable op (the harness probes every node until it
+	// does, for as long as this). Zero means no recovery rule.
+	RecoverBound time.Duration
+}
+
+// QuorumRestoreSlack is what DefaultQuorumRestoreBound allows beyond the
+// majority gap bound: the time etcd's peers take to find each other again
+// after a partition heals, which TCP's retransmission backoff sets (a
+// peer's next retransmission after an outage of 10 to 20 s comes 3 to 13 s
+// after the heal).
+const QuorumRestoreSlack = 12 * time.Second
+
+// DefaultQuorumRestoreBound is the majority gap bound plus
+// QuorumRestoreSlack: 20 s for etcd's defaults.
+func DefaultQuorumRestoreBound(majorityGapBound time.Duration) time.Duration {
+	return majorityGapBound + QuorumRestoreSlack
 }
 
 // validate says precisely what is wrong with c.
@@ -108,6 +130,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("availability: majority gap bound must be positive, got %v", c.MajorityGapBound)
 	case c.OutageThreshold < 0:
 		return fmt.Errorf("availability: outage threshold must not be negative, got %v", c.OutageThreshold)
+	case c.QuorumRestoreBound < 0 || c.RecoverBound < 0:
+		return fmt.Errorf("availability: quorum restore and recover bounds must not be negative, got %v and %v", c.QuorumRestoreBound, c.RecoverBound)
 	}
 	seen := map[string]bool{}
 	for _, n := range c.Nodes {
@@ -132,6 +156,9 @@ func (c Config) withDefaults() Config {
 	if c.FailoverNode == "" {
 		c.FailoverNode = DefaultFailoverNode
 	}
+	if c.QuorumRestoreBound == 0 {
+		c.QuorumRestoreBound = DefaultQuorumRestoreBound(c.MajorityGapBound)
+	}
 	return c
 }
 
@@ -146,8 +173,11 @@ func (c Config) failoverNode() string {
 func (c Config) isWrite(f string) bool { return slices.Contains(c.Writes, f) }
 
 // linearizable reports whether an op of f must be refused by a side without
-// a quorum: every write, and reads unless they are serializable.
-func (c Config) linearizable(f string) bool { return c.isWrite(f) || !c.Serializable }
+// a quorum: every write, the harness's probes, and reads unless they are
+// serializable.
+func (c Config) linearizable(f string) bool {
+	return c.isWrite(f) || f == harness.ProbeF || !c.Serializable
+}
 
 // majority is the smallest number of nodes that is a quorum.
 func (c Config) majority() int { return len(c.Nodes)/2 + 1 }

@@ -46,71 +46,83 @@ type Figures struct {
 }
 
 // measurement holds what measuring a group found beyond its Figures: the
-// offending ops and the longest write gap, for the verdict.
+// longest write gap, for the majority rule.
 type measurement struct {
 	Figures
-	lateOK     []harness.Pair
 	longestGap span
 	hasGap     bool
 }
 
 // measure computes the figures of the clients whose pairs are given over
-// window w. withGap asks for the write gaps, which only a group expected to
-// keep accepting writes needs.
-func measure(pairs []harness.Pair, w window, cfg Config, withGap bool) measurement {
-	var m measurement
-	graceEnd := w.inForce + cfg.Grace
+// the span w of a segment whose state held from inForce: its fault op was
+// invoked at w.from and completed at inForce, and the next fault op is
+// invoked at w.to. withGap asks for the write gaps, which only a group
+// expected to keep accepting writes needs.
+func (m *model) measure(pairs []harness.Pair, w span, inForce time.Duration, withGap bool) measurement {
+	cfg := m.cfg
+	var out measurement
+	graceEnd := inForce + cfg.Grace
 	var accepted []time.Duration
 	for _, p := range pairs {
 		inv, c := p.Invoke, p.Completion
-		if c != nil && c.Type == harness.OK && cfg.isWrite(inv.F) && c.Time > w.start && c.Time < w.end {
+		if c != nil && c.Type == harness.OK && cfg.isWrite(inv.F) && c.Time > w.from && c.Time < w.to {
 			accepted = append(accepted, c.Time)
 		}
-		if inv.Time < w.inForce || inv.Time >= w.end {
+		if inv.Time < inForce || inv.Time >= w.to {
 			continue
 		}
 		switch {
 		case c == nil:
-			m.Unfinished++
+			out.Unfinished++
 			continue
 		case c.Type == harness.Fail:
-			m.Fail++
+			out.Fail++
 			continue
 		case c.Type != harness.OK:
-			m.Info++
+			out.Info++
 			continue
 		}
-		m.OK++
-		if m.OKByF == nil {
-			m.OKByF = map[string]int{}
+		out.OK++
+		if out.OKByF == nil {
+			out.OKByF = map[string]int{}
 		}
-		m.OKByF[inv.F]++
-		if c.Time >= w.end {
-			continue // answered after the fault ended: proves nothing
+		out.OKByF[inv.F]++
+		node := inv.Node
+		if !slices.Contains(cfg.Nodes, node) {
+			node = cfg.FailoverNode
 		}
-		if inv.Time >= graceEnd {
-			if cfg.linearizable(inv.F) {
-				m.LinearizableOKAfterGrace++
-				m.lateOK = append(m.lateOK, p)
-			} else {
-				m.SerializableReadsOK++
+		switch {
+		case cfg.linearizable(inv.F):
+			if _, late := m.lateOK(node, p); late {
+				out.LinearizableOKAfterGrace++
 			}
+		case inv.Time >= m.graceEndOr(node, inv.Time, graceEnd) && c.Time < w.to:
+			out.SerializableReadsOK++
 		}
 	}
-	if total := m.OK + m.Fail + m.Info + m.Unfinished; total > 0 {
-		m.OKRate = float64(m.OK) / float64(total)
+	if total := out.OK + out.Fail + out.Info + out.Unfinished; total > 0 {
+		out.OKRate = float64(out.OK) / float64(total)
 	}
-	gaps := writeGaps(busyOf(pairs, w.end), accepted, w.start, w.end)
-	if g, ok := electionGap(gaps, w.start, graceEnd); ok && len(accepted) > 0 && g.to < w.end {
-		m.ElectionGapS = secondsPtr(g.to - g.from)
+	gaps := writeGaps(busyOf(pairs, w.to), accepted, w.from, w.to)
+	if g, ok := electionGap(gaps, w.from, graceEnd); ok && len(accepted) > 0 && g.to < w.to {
+		out.ElectionGapS = secondsPtr(g.to - g.from)
 	}
 	if withGap {
 		if g, ok := longest(gaps); ok {
-			m.longestGap, m.hasGap = g, true
-			m.LongestWriteGapS = secondsPtr(g.to - g.from)
+			out.longestGap, out.hasGap = g, true
+			out.LongestWriteGapS = secondsPtr(g.to - g.from)
 		}
 	}
-	return m
+	return out
+}
+
+// graceEndOr is the end of node's grace at t: its cut-off run's, or def
+// when it was not cut off.
+func (m *model) graceEndOr(node string, t, def time.Duration) time.Duration {
+	if r, ok := m.runAt(node, t); ok {
+		return r.from + m.cfg.Grace
+	}
+	return def
 }
 
 // Recovery is how long one node that was cut off took to serve a
@@ -127,26 +139,28 @@ type Recovery struct {
 	Note string `json:"note,omitempty"`
 }
 
-// recoveries measures every cut-off node of w. A node's search ends where
-// a later fault may cut it off again (or at the end of the history): a
+// recoveries measures the nodes cut off during a window that ended at
+// end (the invocation of the op that ended it) and was undone at healed:
+// for each, the time from healed to its first linearizable op answered ok
+// after end, searched until the next cut-off run of the node begins (a
 // node on the majority of the next fault can still show its recovery
-// there.
-func recoveries(w window, nodes []string, byNode map[string][]harness.Pair, cfg Config, later []window, last time.Duration) []Recovery {
+// there) or the end of the history.
+func (m *model) recoveries(nodes []string, end, healed, last time.Duration) []Recovery {
 	var out []Recovery
 	for _, n := range nodes {
 		r := Recovery{Node: n}
 		limit, limitName := last+1, "the end of the history"
-		for _, f := range later {
-			if mayCutOff(f, n, cfg) {
-				limit, limitName = f.start, "the next fault that cut it off, at "+fmtSeconds(f.start)
+		for _, run := range m.runs[n] {
+			if run.from >= healed {
+				limit, limitName = run.from, "the next fault that cut it off, at "+fmtSeconds(run.from)
 				break
 			}
 		}
-		pairs := byNode[n]
+		pairs := m.pairs[n]
 		first := time.Duration(-1)
 		for _, p := range pairs {
 			c := p.Completion
-			if c == nil || c.Type != harness.OK || !cfg.linearizable(p.Invoke.F) || c.Time < w.end || c.Time >= limit {
+			if c == nil || c.Type != harness.OK || !m.cfg.linearizable(p.Invoke.F) || c.Time < end || c.Time >= limit {
 				continue
 			}
 			if first < 0 || c.Time < first {
@@ -159,35 +173,10 @@ func recoveries(w window, nodes []string, byNode map[string][]harness.Pair, cfg 
 		case first < 0:
 			r.Note = "no linearizable op answered ok before " + limitName
 		default:
-			r.Seconds = secondsPtr(max(0, first-w.healed))
+			r.Seconds = secondsPtr(max(0, first-healed))
 		}
 		out = append(out, r)
 	}
-	return out
-}
-
-// mayCutOff reports whether fault f may have cut node off from a majority.
-func mayCutOff(f window, node string, cfg Config) bool {
-	sides, clean := sidesOf(f, cfg)
-	if f.unusable != "" || !clean {
-		return true
-	}
-	return slices.Contains(cutOff(f, sides, clean), node)
-}
-
-// cutOff lists the nodes of w that lost the majority: those on a minority
-// or down side, or, without clean sides, every node with a grudge.
-func cutOff(w window, sides []side, clean bool) []string {
-	if !clean {
-		return w.cut
-	}
-	var out []string
-	for _, s := range sides {
-		if s.role != RoleMajority {
-			out = append(out, s.nodes...)
-		}
-	}
-	slices.Sort(out)
 	return out
 }
 

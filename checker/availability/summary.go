@@ -7,8 +7,10 @@ import (
 )
 
 // summarize renders the lines a person reads first: the run's write
-// availability, then for each window its sides, recoveries and whether
-// the expectation was met, then the first violations.
+// availability, then for each window what it did (its sides, the leader
+// when it began), each state it went through with its sides' figures and
+// whether the expectation was met, the recoveries, the quorum restores,
+// each node's recovery after the final heal, then the first violations.
 func summarize(d *Details, cfg Config) []string {
 	hl := d.Headline
 	reads := "linearizable reads"
@@ -18,16 +20,41 @@ func summarize(d *Details, cfg Config) []string {
 	lines := []string{
 		fmt.Sprintf("availability: %d fault windows, %d judged; writes accepted %.1f%% of the run (%d outages of %s or more)",
 			hl.Windows, hl.Judged, 100*hl.WriteAvailability, len(d.Outages), fmtDuration(cfg.OutageThreshold)),
-		fmt.Sprintf("  grace %s, majority gap bound %s, election timeout %s, %s",
-			fmtDuration(cfg.Grace), fmtDuration(cfg.MajorityGapBound), fmtDuration(cfg.ElectionTimeout), reads),
+		fmt.Sprintf("  grace %s, majority gap bound %s, quorum restore bound %s, recover bound %s, election timeout %s, %s",
+			fmtDuration(cfg.Grace), fmtDuration(cfg.MajorityGapBound), fmtDuration(cfg.QuorumRestoreBound), fmtDuration(cfg.RecoverBound), fmtDuration(cfg.ElectionTimeout), reads),
 		fmt.Sprintf("  minority linearizable ok ops after grace: %d; minority ok reads (serializable): %d; election gap %s; recovery %s",
 			hl.MinorityLinearizableOK, hl.MinoritySerializableReads, fmtPtr(hl.ElectionGapS), fmtPtr(hl.RecoveryS)),
 	}
+	segs := map[int]Segment{}
+	for _, s := range d.Segments {
+		segs[s.Number] = s
+	}
 	for _, w := range d.Windows {
-		lines = append(lines, windowLines(w)...)
+		lines = append(lines, windowLines(w, segs)...)
+	}
+	for _, r := range d.Restores {
+		lines = append(lines, "  "+restoreLine(r, cfg))
+	}
+	if len(d.FinalRecovery) > 0 {
+		var rs []string
+		for _, r := range d.FinalRecovery {
+			if r.Seconds != nil {
+				rs = append(rs, fmt.Sprintf("%s %.2fs", r.Node, *r.Seconds))
+			} else {
+				rs = append(rs, fmt.Sprintf("%s never (%s)", r.Node, r.Note))
+			}
+		}
+		lines = append(lines, "  after the final heal each node served again: "+strings.Join(rs, ", "))
+	}
+	for _, u := range d.Unjudged {
+		lines = append(lines, "  not judged: "+u)
 	}
 	for _, v := range d.Violations {
-		lines = append(lines, fmt.Sprintf("  violation (%s rule, window #%d): %s", v.Rule, v.Window, v.Message))
+		where := ""
+		if v.Window > 0 {
+			where = fmt.Sprintf(", window #%d", v.Window)
+		}
+		lines = append(lines, fmt.Sprintf("  violation (%s rule%s): %s", v.Rule, where, v.Message))
 	}
 	if n := hl.Violations - len(d.Violations); n > 0 {
 		lines = append(lines, fmt.Sprintf("  ... and %d more violations", n))
@@ -35,36 +62,46 @@ func summarize(d *Details, cfg Config) []string {
 	return lines
 }
 
-func windowLines(w Window) []string {
-	what := w.Kind
-	if w.Layout != "" {
-		what += " " + w.Layout
+// windowLines renders one window: its label and span, then its states.
+func windowLines(w Window, segs map[int]Segment) []string {
+	what := w.Label
+	if what == "" {
+		what = w.Kind
 	}
-	if w.Kind != KindPartition && len(w.Cut) > 0 {
-		what += " " + strings.Join(w.Cut, ",")
-	} else if len(w.Sides) > 0 {
-		var sides []string
-		for _, s := range w.Sides {
-			sides = append(sides, strings.Join(s.Nodes, ","))
+	var about []string
+	if w.Layout != "" && w.Kind == KindPartition && !strings.Contains(what, w.Layout) {
+		about = append(about, w.Layout)
+	}
+	if w.Leader != "" {
+		about = append(about, "leader "+w.Leader+" when it began")
+	}
+	if len(about) > 0 {
+		what += " (" + strings.Join(about, ", ") + ")"
+	}
+	head := fmt.Sprintf("  #%d %s, %.2fs to %.2fs (%s)", w.Number, what, w.StartS, w.EndS, w.ClosedBy)
+	if len(w.Segments) > 1 {
+		head += fmt.Sprintf(", %d states", len(w.Segments))
+	}
+	lines := []string{head}
+	for _, n := range w.Segments {
+		s := segs[n]
+		indent := "     "
+		if len(w.Segments) > 1 {
+			lines = append(lines, fmt.Sprintf("     %.2fs to %.2fs: %s", s.FromS, s.ToS, s.State))
+			indent = "       "
 		}
-		what += " " + strings.Join(sides, " | ")
-	} else if len(w.Cut) > 0 {
-		what += " cutting " + strings.Join(w.Cut, ",")
-	}
-	lines := []string{fmt.Sprintf("  #%d %s, %.2fs to %.2fs (%s)", w.Number, what, w.StartS, w.EndS, w.ClosedBy)}
-	for _, s := range w.Sides {
-		lines = append(lines, "     "+sideLine(s.Role+" "+strings.Join(s.Nodes, ","), s.Role, s.Figures))
-		if s.MajorityRuleSkipped != "" {
-			lines = append(lines, "       majority rule not applied: "+s.MajorityRuleSkipped)
+		for _, side := range s.Sides {
+			lines = append(lines, indent+sideLine(side.Role+" "+strings.Join(side.Nodes, ","), side.Role, side.Figures))
+			if side.MajorityRuleSkipped != "" {
+				lines = append(lines, indent+"  majority rule not applied: "+side.MajorityRuleSkipped)
+			}
 		}
-	}
-	if len(w.Sides) == 0 && w.NotJudged == "no clean sides" {
-		for _, n := range w.PerNode {
-			lines = append(lines, "     "+sideLine("node "+n.Node, "", n.Figures))
+		if s.Failover != nil {
+			lines = append(lines, indent+sideLine("failover clients", RoleMajority, *s.Failover))
 		}
-	}
-	if w.Failover != nil {
-		lines = append(lines, "     "+sideLine("failover clients", RoleMajority, *w.Failover))
+		if len(w.Segments) > 1 {
+			lines = append(lines, indent+"expected: "+s.Expectation+": "+verdictOf(s.Met, s.NotJudged))
+		}
 	}
 	if len(w.Recovery) > 0 {
 		var rs []string
@@ -77,16 +114,39 @@ func windowLines(w Window) []string {
 		}
 		lines = append(lines, "     recovery after the heal: "+strings.Join(rs, ", "))
 	}
-	verdict := "not judged"
-	switch {
-	case w.Met != nil && *w.Met:
-		verdict = "met"
-	case w.Met != nil:
-		verdict = "NOT MET"
-	case w.NotJudged != "" && w.NotJudged != "no clean sides":
-		verdict = "not judged (" + w.NotJudged + ")"
+	if len(w.Segments) > 1 {
+		return append(lines, "     verdict: "+verdictOf(w.Met, w.NotJudged))
 	}
-	return append(lines, fmt.Sprintf("     expected: %s: %s", w.Expectation, verdict))
+	return append(lines, fmt.Sprintf("     expected: %s: %s", strings.TrimPrefix(w.Expectation, "not judged: "), verdictOf(w.Met, w.NotJudged)))
+}
+
+// verdictOf renders whether an expectation was met.
+func verdictOf(met *bool, notJudged string) string {
+	switch {
+	case met != nil && *met:
+		return "met"
+	case met != nil:
+		return "NOT MET"
+	case notJudged != "":
+		return "not judged (" + notJudged + ")"
+	}
+	return "not judged"
+}
+
+// restoreLine renders a quorum restore.
+func restoreLine(r Restore, cfg Config) string {
+	s := fmt.Sprintf("quorum restored at %.2fs by %s: ", r.AtS, r.By)
+	if r.ServedS != nil {
+		s += fmt.Sprintf("served again after %.2fs (bound %s)", *r.ServedS, fmtDuration(cfg.QuorumRestoreBound))
+	} else if r.Note != "" {
+		s += "not judged: " + r.Note
+	} else {
+		s += "never served again"
+	}
+	if r.Met != nil {
+		s += ": " + verdictOf(r.Met, "")
+	}
+	return s
 }
 
 // sideLine renders one group's figures; which figures depends on role.
@@ -101,6 +161,8 @@ func sideLine(name, role string, f Figures) string {
 			f.LinearizableOKAfterGrace, f.SerializableReadsOK, byF(f.OKByF))
 	case RoleDown:
 		s += "; ok by f: " + byF(f.OKByF)
+	case RolePartial:
+		s += "; reaches a quorum through a node that sees both sides"
 	default:
 		s += fmt.Sprintf("; first write after %s; linearizable ok after grace %d", fmtPtr(f.ElectionGapS), f.LinearizableOKAfterGrace)
 	}

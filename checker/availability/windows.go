@@ -2,209 +2,224 @@ package availability
 
 import (
 	"encoding/json"
-	"fmt"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
 )
 
-// Kinds of fault window the rules apply to.
+// Kinds of fault window the summary names.
 const (
-	// KindPartition is a network partition: start-partition to
-	// stop-partition or the final heal.
 	KindPartition = "partition"
-	// KindKill is a set of killed DB processes: kill to start or heal.
-	KindKill = "kill"
-	// KindPause is a set of paused DB processes: pause to resume or heal.
-	KindPause = "pause"
-	// KindCrash is a set of crashed machines: start-crash to stop-crash.
-	KindCrash = "crash"
+	KindKill      = "kill"
+	KindPause     = "pause"
+	KindCrash     = "crash"
 )
 
-// judged reports whether the rules apply to windows of kind: those whose
-// sides are known, a partition's groups or the nodes a process fault
-// stopped. Other faults (loss, bandwidth, delay, membership changes)
-// still open windows, so that a fault that overlaps them is not judged as
-// if it were alone.
-func judged(kind string) bool {
-	k, ok := fault.Lookup(kind)
-	return ok && (k.Effect == fault.Cut || k.Effect == fault.Down)
+// Window is one fault's span, as the nemesis ops tell it, with the
+// figures of its first segment and the verdict of all the segments it
+// spans: a fault that overlaps another is judged through the states they
+// make together.
+type Window struct {
+	// Number counts the windows from 1, in the order they began.
+	Number int `json:"number"`
+	// Kind is the fault kind (partition, kill, ...); Label names what it
+	// hit ("partition n1,n5 | n2,n3,n4"); Layout is a partition's layout.
+	Kind   string `json:"kind"`
+	Label  string `json:"label"`
+	Layout string `json:"layout,omitempty"`
+	// Leader is the node that led when the fault began, as the nemesis
+	// recorded it; empty when unknown.
+	Leader string `json:"leader,omitempty"`
+	// Cut are the nodes that could not serve during the window.
+	Cut []string `json:"cut,omitempty"`
+	// StartS and InForceS are when the fault began and when it was
+	// certainly in force (the invocation and completion of its op); EndS
+	// and HealedS the same for the op that ended it.
+	StartS   float64 `json:"start_s"`
+	InForceS float64 `json:"in_force_s"`
+	EndS     float64 `json:"end_s"`
+	HealedS  float64 `json:"healed_s"`
+	// ClosedBy is the f that ended the fault, or "end of history".
+	ClosedBy string `json:"closed_by"`
+	// Segments are the numbers of the segments it spans.
+	Segments []int `json:"segments"`
+	// Sides are the sides of its first segment, with their figures.
+	Sides []Side `json:"sides,omitempty"`
+	// PerNode are the figures of the clients pinned to each node, in its
+	// first segment.
+	PerNode []NodeFigures `json:"per_node"`
+	// Failover are the figures of the clients given every endpoint, in
+	// its first segment.
+	Failover *Figures `json:"failover,omitempty"`
+	// Recovery is the recovery of each node that could not serve.
+	Recovery []Recovery `json:"recovery,omitempty"`
+	// Expectation states what a CP store must do in this window.
+	Expectation string `json:"expectation"`
+	// Judged says whether every segment it spans was judged; NotJudged
+	// says why not.
+	Judged    bool   `json:"judged"`
+	NotJudged string `json:"not_judged,omitempty"`
+	// Met says whether the expectation was met; nil when not judged.
+	Met *bool `json:"met,omitempty"`
 }
 
-// window is one fault window as the nemesis ops tell it, before any client
-// op is looked at.
-type window struct {
-	kind string
-	// start is the invocation of the op that began the fault: the earliest
-	// it can have taken effect. The election gap is measured from here.
-	start time.Duration
-	// inForce is that op's completion: by then the fault is certainly in
-	// full force. The minority rule and the rates count from here.
-	inForce time.Duration
-	// end is the invocation of the op that ended the fault (or the last
-	// time of the history): until then the fault is certainly in force.
-	end time.Duration
-	// healed is that op's completion: by then the fault is certainly
-	// undone. Recovery is measured from here.
-	healed time.Duration
-	// closedBy is the f that ended the fault, or "end of history".
-	closedBy string
-	// layout is the partition's layout name, if it recorded one.
+// faultSpan is a fault window as the checker reads it.
+type faultSpan struct {
+	fault.Window
+	leader string
 	layout string
-	// groups are a partition's clean sides; nil for layouts without them
-	// (bridge, majorities-ring).
-	groups [][]string
-	// cut are the nodes a partition cut off from at least one other node
-	// (the nodes with a grudge), or the nodes a kill or pause hit.
-	cut []string
-	// unusable says why the window cannot be judged (the fault failed or
-	// was partly applied, its value is unreadable); empty if it can.
-	unusable string
 }
 
-// partitionValue is the completion value of start-partition, as package
-// nemesis records it. A bare list of groups is accepted too.
-type partitionValue struct {
-	Layout string              `json:"layout"`
-	Groups [][]string          `json:"groups"`
-	Grudge map[string][]string `json:"grudge"`
-}
-
-// nodesValue is the completion value of kill, pause and start-crash.
-type nodesValue struct {
-	Nodes []string `json:"nodes"`
-}
-
-// faults reads the fault windows of h, in the order they began.
-func faults(h harness.History) []window {
-	var out []window
-	open := map[string]int{} // kind -> index into out
-	var last time.Duration
-	if len(h) > 0 {
-		last = h[len(h)-1].Time
+// faultSpans reads the fault windows of h: those of fault.Windows, with a
+// membership change's removal and re-addition of one node paired into a
+// window of its own (the reports show them as points).
+func faultSpans(h harness.History) []faultSpan {
+	var out []faultSpan
+	removed := map[string]int{}
+	for _, w := range fault.Windows(h) {
+		k, known := fault.Lookup(w.Kind)
+		if w.Point && known && k.Effect == fault.Removed {
+			node := memberNode(w.Began)
+			if w.Op == k.Start {
+				removed[node] = len(out)
+				out = append(out, faultSpan{Window: w})
+				out[len(out)-1].ClosedBy, out[len(out)-1].End, out[len(out)-1].Healed = "end of history", lastTime(h), lastTime(h)
+			} else if i, ok := removed[node]; ok {
+				out[i].End, out[i].Healed, out[i].ClosedBy = w.Start, w.Healed, w.Op
+				delete(removed, node)
+			}
+			continue
+		}
+		if w.Point {
+			continue
+		}
+		fs := faultSpan{Window: w}
+		fs.leader, fs.layout = leaderAndLayout(w.Began)
+		out = append(out, fs)
 	}
-	closeAt := func(i int, p harness.Pair) {
-		out[i].end, out[i].healed, out[i].closedBy = p.Invoke.Time, completionTime(p, last), p.Invoke.F
-	}
+	// A heal ends the member windows still open, as it adds the nodes back.
 	for _, p := range h.Nemesis().Pairs() {
-		f := p.Invoke.F
-		k, edge := fault.Of(f)
-		kind, opens, closes := k.Name, edge == fault.Opens, edge == fault.Closes
-		if opens {
-			if i, inForce := open[kind]; inForce {
-				// A second fault of a kind already in force: the runner
-				// never schedules one, so mark both rather than guess.
-				out[i].unusable = "another " + kind + " began before it ended"
-				closeAt(i, p)
-			}
-			open[kind] = len(out)
-			out = append(out, newFault(kind, p, last))
+		if p.Invoke.F != fault.Heal {
 			continue
 		}
-		if closes {
-			if i, inForce := open[kind]; inForce {
-				closeAt(i, p)
-				delete(open, kind)
-			}
-			continue
-		}
-		if edge == fault.HealsAll {
-			for kind, i := range open {
-				closeAt(i, p)
-				delete(open, kind)
+		for node, i := range removed {
+			if out[i].Start < p.Invoke.Time {
+				out[i].End, out[i].Healed, out[i].ClosedBy = p.Invoke.Time, completion(p, lastTime(h)), fault.Heal
+				delete(removed, node)
 			}
 		}
 	}
-	for _, i := range open {
-		out[i].end, out[i].healed, out[i].closedBy = last, last, "end of history"
-	}
-	markOverlaps(out)
+	slices.SortStableFunc(out, func(a, b faultSpan) int { return int(a.Start - b.Start) })
 	return out
 }
 
-// newFault builds a window from the op that began it; its end is set when
-// the op that ends it is seen.
-func newFault(kind string, p harness.Pair, last time.Duration) window {
-	w := window{kind: kind, start: p.Invoke.Time, inForce: completionTime(p, last)}
-	c := p.Completion
-	switch {
-	case c == nil:
-		w.unusable = "the fault never completed"
-		return w
-	case c.Type != harness.OK:
-		w.unusable = fmt.Sprintf("the fault may be partly applied (%s: %s)", c.Type, c.Error)
-		return w
+func lastTime(h harness.History) time.Duration {
+	if len(h) == 0 {
+		return 0
 	}
-	if !judged(kind) {
-		w.unusable = fmt.Sprintf("a %s fault is not judged", kind)
-		return w
-	}
-	var err error
-	if kind == KindPartition {
-		w.layout, w.groups, w.cut, err = decodePartition(c.Value)
-	} else {
-		var v nodesValue
-		if err = json.Unmarshal(c.Value, &v); err == nil && len(v.Nodes) == 0 {
-			err = fmt.Errorf("no nodes in %s", c.Value)
-		}
-		w.cut = sorted(v.Nodes)
-	}
-	if err != nil {
-		w.unusable = fmt.Sprintf("unreadable %s value: %v", p.Invoke.F, err)
-	}
-	return w
+	return h[len(h)-1].Time
 }
 
-// decodePartition reads a partition's layout, clean sides and cut nodes.
-func decodePartition(raw json.RawMessage) (layout string, groups [][]string, cut []string, err error) {
-	var v partitionValue
-	if err := json.Unmarshal(raw, &v); err != nil {
-		if err2 := json.Unmarshal(raw, &v.Groups); err2 != nil {
-			return "", nil, nil, err
-		}
-	}
-	for node, drops := range v.Grudge {
-		if len(drops) > 0 {
-			cut = append(cut, node)
-		}
-	}
-	if len(v.Grudge) == 0 && len(v.Groups) > 1 {
-		for _, g := range v.Groups {
-			cut = append(cut, g...)
-		}
-	}
-	if len(v.Groups) < 2 && len(cut) == 0 {
-		return "", nil, nil, fmt.Errorf("neither groups nor a grudge in %s", raw)
-	}
-	if len(v.Groups) < 2 {
-		v.Groups = nil
-	}
-	return v.Layout, v.Groups, sorted(cut), nil
-}
-
-func completionTime(p harness.Pair, last time.Duration) time.Duration {
+func completion(p harness.Pair, last time.Duration) time.Duration {
 	if p.Completion == nil {
 		return last
 	}
 	return p.Completion.Time
 }
 
-// markOverlaps marks windows that overlap another: with two faults in
-// force at once, neither one's sides say who could reach a quorum.
-func markOverlaps(ws []window) {
-	for i := range ws {
-		for j := range ws {
-			if i != j && ws[i].start < ws[j].healed && ws[j].start < ws[i].healed && ws[i].unusable == "" {
-				ws[i].unusable = fmt.Sprintf("it overlaps a %s window", ws[j].kind)
+// memberNode reads the node of a membership step.
+func memberNode(p harness.Pair) string {
+	var v struct {
+		Node string `json:"node"`
+	}
+	raw := p.Invoke.Value
+	if p.Completion != nil && len(p.Completion.Value) > 0 {
+		raw = p.Completion.Value
+	}
+	_ = json.Unmarshal(raw, &v)
+	return v.Node
+}
+
+// leaderAndLayout reads what a fault op recorded of the leader when it
+// began and of its layout.
+func leaderAndLayout(p harness.Pair) (string, string) {
+	var v struct {
+		Leader string `json:"leader"`
+		Layout string `json:"layout"`
+	}
+	for _, raw := range []json.RawMessage{p.Invoke.Value, completionValue(p)} {
+		if len(raw) > 0 {
+			_ = json.Unmarshal(raw, &v)
+		}
+	}
+	return v.Leader, v.Layout
+}
+
+func completionValue(p harness.Pair) json.RawMessage {
+	if p.Completion == nil {
+		return nil
+	}
+	return p.Completion.Value
+}
+
+// judgeWindow reports fault window w through the segments it spans.
+func (m *model) judgeWindow(number int, w faultSpan, segs []Segment, segSpans []span, vs []violation, last time.Duration) Window {
+	out := Window{
+		Number: number, Kind: w.Kind, Label: w.Label, Layout: w.layout, Leader: w.leader,
+		StartS: roundSeconds(w.Start), InForceS: roundSeconds(w.InForce),
+		EndS: roundSeconds(w.End), HealedS: roundSeconds(w.Healed), ClosedBy: w.ClosedBy, Segments: []int{},
+	}
+	var notJudged, expectations []string
+	cut := map[string]bool{}
+	for i, s := range segs {
+		sp := segSpans[i]
+		if sp.to <= w.InForce || sp.from >= w.End {
+			continue
+		}
+		out.Segments = append(out.Segments, s.Number)
+		if len(out.Segments) == 1 {
+			out.Sides, out.PerNode, out.Failover = s.Sides, s.PerNode, s.Failover
+		}
+		if !s.Judged {
+			notJudged = append(notJudged, s.NotJudged)
+		}
+		if !slices.Contains(expectations, s.Expectation) {
+			expectations = append(expectations, s.Expectation)
+		}
+		for _, side := range s.Sides {
+			if side.Role == RoleMinority || side.Role == RoleDown {
+				for _, n := range side.Nodes {
+					cut[n] = true
+				}
 			}
 		}
 	}
-}
-
-func sorted(s []string) []string {
-	out := append([]string(nil), s...)
-	sort.Strings(out)
+	for n := range cut {
+		out.Cut = append(out.Cut, n)
+	}
+	slices.Sort(out.Cut)
+	if len(out.Segments) == 0 {
+		out.NotJudged = "it held no state long enough to judge (its op was undone before it completed)"
+		out.Expectation = "not judged: " + out.NotJudged
+		return out
+	}
+	out.Expectation = strings.Join(expectations, "; then ")
+	out.Recovery = m.recoveries(out.Cut, w.End, w.Healed, last)
+	if len(notJudged) > 0 {
+		out.NotJudged = strings.Join(notJudged, "; ")
+		out.Expectation = "not judged: " + out.NotJudged
+		return out
+	}
+	out.Judged = true
+	met := true
+	for _, v := range vs {
+		if v.at >= w.InForce && v.at < w.End {
+			met = false
+		}
+	}
+	out.Met = &met
 	return out
 }

@@ -25,6 +25,7 @@ type testFlags struct {
 	faultTargets, killTargets, name, store, clientMode, replay   string
 	nodes, timeLimit, rate, interval, opTimeout, checkTimeout    string
 	recoverTimeout, availabilityGrace, majorityGapBound, seed    string
+	quorumRestoreBound                                           string
 	serializable                                                 bool
 	// options holds the value of every fault and workload option flag.
 	options map[string]*string
@@ -52,6 +53,7 @@ func (f *testFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.clientMode, "client-mode", faultline.ModePinned, "how clients reach the cluster: "+strings.Join(faultline.ClientModes, ", ")+" (pinned: thread i to node i mod N; failover: every endpoint; mixed: alternate threads)")
 	fs.StringVar(&f.availabilityGrace, "availability-grace", "0", "seconds after a fault is in force that a minority may still answer a linearizable op, at most 600; 0 = one election timeout + --op-timeout")
 	fs.StringVar(&f.majorityGapBound, "majority-gap-bound", "0", "longest time in seconds a majority may accept no write while its clients wait, at most 3600; 0 = two election timeouts + --op-timeout + 4 (8 for etcd)")
+	fs.StringVar(&f.quorumRestoreBound, "quorum-restore-bound", "0", "longest time in seconds the cluster may take to serve again once a fault op gives a quorum back to a cluster that had none, at most 3600; 0 = --majority-gap-bound + 12 (20 for etcd)")
 	fs.BoolVar(&f.serializable, "serializable", false, "serializable (local, possibly stale) reads instead of linearizable ones")
 	fs.StringVar(&f.name, "name", "", fmt.Sprintf("test name, the store sub-directory (default TARGET-WORKLOAD); at most %d characters", harness.MaxNameLength))
 	fs.StringVar(&f.store, "store", faultline.DefaultStore, "run store directory")
@@ -158,6 +160,7 @@ func (f *testFlags) rawSpec() (harness.Spec, error) {
 		{"recover-timeout", f.recoverTimeout, &s.RecoverTimeout, harness.MaxRecover, false},
 		{"availability-grace", f.availabilityGrace, &s.AvailabilityGrace, harness.MaxGrace, true},
 		{"majority-gap-bound", f.majorityGapBound, &s.MajorityGapBound, harness.MaxGapBound, true},
+		{"quorum-restore-bound", f.quorumRestoreBound, &s.QuorumRestoreBound, harness.MaxGapBound, true},
 	} {
 		if *d.into, err = harness.ParseSeconds(d.flag, d.text); err != nil {
 			return s, err

@@ -39,13 +39,16 @@ type Cluster struct {
 	Execs []string
 	// LeaderName is the node Leader reports.
 	LeaderName string
+	// Exits, when set, are reported by WatchExits as they arrive.
+	Exits chan harness.Exit
 }
 
 var (
-	_ harness.Cluster    = (*Cluster)(nil)
-	_ harness.Pauser     = (*Cluster)(nil)
-	_ harness.Crasher    = (*Cluster)(nil)
-	_ harness.Membership = (*Cluster)(nil)
+	_ harness.ExitWatcher = (*Cluster)(nil)
+	_ harness.Cluster     = (*Cluster)(nil)
+	_ harness.Pauser      = (*Cluster)(nil)
+	_ harness.Crasher     = (*Cluster)(nil)
+	_ harness.Membership  = (*Cluster)(nil)
 )
 
 // NewCluster returns a cluster of n nodes n1..nN at 10.0.0.2..., every
@@ -186,4 +189,16 @@ func (c *Cluster) Drops(a, b string) bool {
 	defer c.mu.Unlock()
 	n, _ := harness.NodeByName(c.nodes, b)
 	return strings.Contains(c.Network[a], "-s "+n.IP+" -j DROP")
+}
+
+// WatchExits reports every Exit sent on Exits until ctx is done.
+func (c *Cluster) WatchExits(ctx context.Context, exited func(harness.Exit)) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e := <-c.Exits:
+			exited(e)
+		}
+	}
 }

@@ -33,8 +33,8 @@ func (s *Store) Client() harness.Client { return Client{store: s} }
 // harness.Client.
 type Client struct{ store *Store }
 
-// Invoke performs op: a write sets the register, a read returns it; any
-// other f fails.
+// Invoke performs op: a write sets the register, a read returns it, a
+// probe is ok; any other f fails.
 func (c Client) Invoke(_ context.Context, op harness.Op) harness.Op {
 	s := c.store
 	s.mu.Lock()
@@ -69,6 +69,8 @@ func (c Client) perform(op harness.Op) harness.Op {
 		done := op.Completion(harness.OK)
 		done.Value = harness.MustValue(s.values[op.Key])
 		return done
+	case harness.ProbeF:
+		return op.Completion(harness.OK)
 	}
 	return op.Completion(harness.Fail)
 }

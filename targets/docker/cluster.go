@@ -88,6 +88,13 @@ type Cluster struct {
 	mu        sync.Mutex
 	started   map[string]bool        // nodes whose DB process was started before
 	nodeLocks map[string]*sync.Mutex // serialize Start per node
+	// dbExec is the exec of each node's current DB process, and stopping
+	// the nodes whose process the harness has stopped or is stopping
+	// (a kill, a crash, a member removal): WatchExits reports the exit
+	// of any other.
+	dbExec   map[string]string
+	stopping map[string]bool
+	reported map[string]bool // exec ids whose exit was reported
 }
 
 var (
@@ -109,6 +116,9 @@ func NewCluster(ctx context.Context, cli client.APIClient, cfg ClusterConfig) (*
 		network:   "faultline-" + cfg.RunID,
 		started:   map[string]bool{},
 		nodeLocks: map[string]*sync.Mutex{},
+		dbExec:    map[string]string{},
+		stopping:  map[string]bool{},
+		reported:  map[string]bool{},
 	}
 	if err := c.create(ctx); err != nil {
 		if terr := c.Teardown(ctx); terr != nil {
@@ -235,4 +245,11 @@ func (c *Cluster) Teardown(ctx context.Context) error {
 		return fmt.Errorf("teardown %s: %w", c.network, err)
 	}
 	return nil
+}
+
+// StartAll starts the DB process on every node where it does not run (a
+// node the nemesis left down, one whose process exited by itself). It
+// tries every node and joins the errors.
+func (c *Cluster) StartAll(ctx context.Context) error {
+	return c.eachNode(func(n harness.Node) error { return c.Start(ctx, n) })
 }

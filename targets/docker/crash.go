@@ -33,6 +33,7 @@ func (c *Cluster) Crash(ctx context.Context, n harness.Node) error {
 	}
 	unlock := c.lockNode(n)
 	defer unlock()
+	c.expectStop(n)
 	ctx, cancel := context.WithTimeout(ctx, machineTimeout)
 	defer cancel()
 	running, err := c.containerRunning(ctx, n)

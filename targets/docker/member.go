@@ -58,6 +58,9 @@ func (c *Cluster) RemoveMember(ctx context.Context, n harness.Node) (harness.Mem
 	if err != nil {
 		return harness.Member{}, err
 	}
+	// etcd stops by itself once it learns it was removed: that exit is
+	// the harness's doing.
+	c.expectStop(n)
 	ctx, cancel := context.WithTimeout(ctx, memberTimeout)
 	defer cancel()
 	var removed harness.Member

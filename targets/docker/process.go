@@ -122,6 +122,7 @@ func (c *Cluster) Running(ctx context.Context, n harness.Node) (bool, error) {
 // Kill SIGKILLs the DB process on n and waits until it is gone, at most
 // 10 s. Killing a dead process is no error.
 func (c *Cluster) Kill(ctx context.Context, n harness.Node) error {
+	c.expectStop(n)
 	if _, err := c.signal(ctx, n, "KILL"); err != nil {
 		return fmt.Errorf("kill %s: %w", n.Name, err)
 	}
@@ -195,6 +196,7 @@ func (c *Cluster) start(ctx context.Context, n harness.Node, members []harness.N
 	}
 	c.mu.Lock()
 	c.started[n.Name] = true
+	c.dbExec[n.Name], c.stopping[n.Name] = exec.ID, false
 	c.mu.Unlock()
 	// Wait for the process, so that a Start right after this one finds
 	// it running instead of starting a second one.
