@@ -41,11 +41,12 @@ func newWorkload(s Spec) (workloads.Definition, workloads.Workload, error) {
 	return def, w, nil
 }
 
-// Checkers lists every checker that judges a run of s: the workload's own,
-// then the cross-workload ones (stats, and availability when the spec
-// knows the cluster's size). A spec read back from a store or a bare
-// history works too: only the workload is required.
-func Checkers(s Spec, extra ...targets.Target) ([]harness.Checker, error) {
+// Checkers lists every checker that judges a run of s stored in dir: the
+// workload's own, then the cross-workload ones (stats; availability when
+// the spec knows the cluster's size; the node logs, under
+// dir/nodes, when dir is given). A spec read back from a store or a bare
+// history works too: only the workload is required, and dir may be empty.
+func Checkers(s Spec, dir string, extra ...targets.Target) ([]harness.Checker, error) {
 	def, w, err := newWorkload(s)
 	if err != nil {
 		return nil, err
@@ -56,6 +57,9 @@ func Checkers(s Spec, extra ...targets.Target) ([]harness.Checker, error) {
 	for _, c := range append(w.Checkers(), checker.Stats{}) {
 		checkers = append(checkers, hiding{Checker: c, fs: []string{harness.ProbeF}})
 	}
+	if dir != "" {
+		checkers = append(checkers, logsChecker(s, dir, extra))
+	}
 	if s.Nodes < 1 {
 		// A bare history: sides cannot be told without the cluster.
 		return checkers, nil
@@ -65,6 +69,18 @@ func Checkers(s Spec, extra ...targets.Target) ([]harness.Checker, error) {
 		return nil, err
 	}
 	return append(checkers, avail), nil
+}
+
+// logsChecker reads the node logs of the run in dir, with the target's
+// own failing lines.
+func logsChecker(s Spec, dir string, extra []targets.Target) harness.Checker {
+	patterns := slices.Clone(checker.DefaultLogPatterns)
+	if t, err := resolveTarget(withTargetDefault(s), extra); err == nil {
+		if lp, ok := t.(targets.LogPatterner); ok {
+			patterns = append(patterns, lp.FailingLogLines()...)
+		}
+	}
+	return checker.Logs{Dir: dir, Patterns: patterns, Started: s.Started}
 }
 
 // availabilityChecker builds the availability checker of s: its nodes,

@@ -106,7 +106,7 @@ func TestAvailabilitySeesOnlyQuorumOps(t *testing.T) {
 	assert.Equal(t, []string{"init", "transfer"}, bank.Writes)
 
 	spec := Spec{Workload: "watch", Nodes: 3, OpTimeout: time.Second, CheckTimeout: time.Second}
-	checkers, err := Checkers(spec)
+	checkers, err := Checkers(spec, "")
 	require.NoError(t, err)
 	hidden := false
 	for _, c := range checkers {

@@ -71,10 +71,6 @@ func (e *Env) Run(ctx context.Context, s Spec) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	checkers, err := Checkers(s, e.opts.Targets...)
-	if err != nil {
-		return res, err
-	}
 	image, err := e.Image(ctx, target)
 	if err != nil {
 		return res, err
@@ -119,12 +115,16 @@ func (e *Env) Run(ctx context.Context, s Spec) (Result, error) {
 	}
 	logf("cluster healthy %.1fs after the first container was created", time.Since(started).Seconds())
 	s.Cluster = cluster.Nodes()
+	rec, err := harness.NewRecorder(run.Path(results.HistoryFile))
+	if err != nil {
+		return res, err
+	}
+	s.Started = rec.Start()
 	res.Spec = s
 	if err := run.WriteJSON(results.TestFile, s); err != nil {
 		return res, err
 	}
-
-	rec, err := harness.NewRecorder(run.Path(results.HistoryFile))
+	checkers, err := Checkers(s, run.Dir, e.opts.Targets...)
 	if err != nil {
 		return res, err
 	}

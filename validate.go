@@ -35,7 +35,7 @@ const (
 	DefaultNodes           = 5
 	DefaultWorkload        = "register"
 	DefaultTarget          = "etcd"
-	DefaultPartition       = "halves"
+	DefaultPartition       = "minority-leader"
 	DefaultTimeLimit       = 60 * time.Second
 	DefaultNemesisInterval = 10 * time.Second
 	DefaultOpTimeout       = 2 * time.Second

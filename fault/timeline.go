@@ -144,6 +144,8 @@ func (s State) Describe(nodes []string) string {
 	var parts []string
 	if len(s.Grudge) > 0 {
 		sides, clean := s.Sides(nodes)
+		// The smaller sides first, as a layout names its minority first.
+		slices.SortStableFunc(sides, func(a, b []string) int { return len(a) - len(b) })
 		if clean {
 			parts = append(parts, JoinGroups(sides))
 		} else {

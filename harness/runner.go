@@ -142,8 +142,9 @@ func startMonitor(ctx context.Context, cfg RunConfig) func() {
 			if err != nil {
 				return
 			}
-			c := inv.Completion(Info)
-			c.Value, c.Error = MustValue(e), fmt.Sprintf("the DB process on %s exited by itself (status %d)", e.Node, e.Code)
+			// The observation certainly happened: ok, with what was seen.
+			c := inv.Completion(OK)
+			c.Value = MustValue(e)
 			_, _ = cfg.Recorder.Record(c)
 			if cfg.Logf != nil {
 				cfg.Logf("%s: the DB process exited by itself (status %d) %s", e.Node, e.Code, e.Line)

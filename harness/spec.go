@@ -88,6 +88,9 @@ type Spec struct {
 	RecoverTimeout time.Duration `json:"recover_timeout"`
 	// Store is the run store's root directory (--store).
 	Store string `json:"store"`
+	// Started is the wall-clock time the history's clock started, so that
+	// a node log's timestamps can be placed in test time.
+	Started time.Time `json:"started,omitempty"`
 	// Schedule is the fault schedule, drawn from Seed or replayed.
 	Schedule []Step `json:"schedule"`
 	// Versions records what was tested (image tags, store version, the

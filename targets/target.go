@@ -161,3 +161,10 @@ type Bugged interface {
 	// WithBug returns the target in bug mode bug, one of BugModes.
 	WithBug(bug string) Target
 }
+
+// LogPatterner is a target that knows lines of its log that show it
+// failing beyond the common ones (a panic, a fatal error, a data race):
+// regular expressions for the log checker. It is optional.
+type LogPatterner interface {
+	FailingLogLines() []string
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/faultline/faultline"
@@ -63,7 +64,11 @@ func checkCommand(args []string) (int, error) {
 	if err := h.Validate(); err != nil {
 		return 0, badInput{fmt.Errorf("%s: %w", histPath, err)}
 	}
-	checkers, err := faultline.Checkers(spec)
+	logDir := ""
+	if fi, err := os.Stat(filepath.Join(run.Dir, results.NodesDir)); err == nil && fi.IsDir() {
+		logDir = run.Dir // a stored run: its node logs are judged too
+	}
+	checkers, err := faultline.Checkers(spec, logDir)
 	if err != nil {
 		return 0, err
 	}

@@ -121,6 +121,15 @@ func (Target) Command(n harness.Node, all []harness.Node, state targets.ClusterS
 
 var _ targets.Rejoiner = Target{}
 
+var _ targets.LogPatterner = Target{}
+
+// FailingLogLines are etcd's lines of a member that found its data
+// inconsistent with its peers' (the corruption checks), beside the common
+// panic and fatal lines.
+func (Target) FailingLogLines() []string {
+	return []string{`"msg":"found data inconsistency with peers"`, `"msg":"checkInitialHashKV failed"`}
+}
+
 // DataDir is /var/lib/etcd; it makes Target a targets.Rejoiner.
 func (Target) DataDir() string { return DataDir }
 
