@@ -54,7 +54,7 @@ func Checkers(s Spec, dir string, extra ...targets.Target) ([]harness.Checker, e
 	// The harness's recovery probes are for the availability checker
 	// alone: no workload's model knows them.
 	var checkers []harness.Checker
-	for _, c := range append(w.Checkers(), checker.Stats{}) {
+	for _, c := range append(w.Checkers(), checker.Stats{}, checker.Ops{}) {
 		checkers = append(checkers, hiding{Checker: c, fs: []string{harness.ProbeF}})
 	}
 	if dir != "" {
@@ -69,6 +69,19 @@ func Checkers(s Spec, dir string, extra ...targets.Target) ([]harness.Checker, e
 		return nil, err
 	}
 	return append(checkers, avail), nil
+}
+
+// ImportedCheckers lists the checkers of a history faultline did not
+// record, such as a Jepsen store's history.edn: the model it claims (the
+// workload's checkers), its stats as information only (a run that never
+// saw a cas succeed may still be linearizable), and whether it holds any
+// client op at all.
+func ImportedCheckers(s Spec) ([]harness.Checker, error) {
+	_, w, err := newWorkload(s)
+	if err != nil {
+		return nil, err
+	}
+	return append(w.Checkers(), checker.Stats{Informational: true}, checker.Ops{}), nil
 }
 
 // logsChecker reads the node logs of the run in dir, with the target's

@@ -68,29 +68,49 @@ func (h History) Nemesis() History {
 
 // Validate checks the structural invariants every checker relies on: indexes
 // strictly increasing, times non-decreasing, known types, and no process with
-// two ops in flight or a completion without an invocation.
+// two ops in flight or a completion without an invocation. Its error is a
+// *HistoryError saying at which position of h the fault is.
 func (h History) Validate() error {
+	if err := h.validate(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// HistoryError is a fault of a history's structure at Position, the op's
+// place in the history from 0.
+type HistoryError struct {
+	Position int
+	Msg      string
+}
+
+func (e *HistoryError) Error() string { return e.Msg }
+
+func (h History) validate() *HistoryError {
 	inFlight := map[Process]bool{}
 	for i, op := range h {
+		bad := func(format string, args ...any) *HistoryError {
+			return &HistoryError{Position: i, Msg: fmt.Sprintf(format, args...)}
+		}
 		if i > 0 && op.Index <= h[i-1].Index {
-			return fmt.Errorf("op %d: index not increasing (previous %d)", op.Index, h[i-1].Index)
+			return bad("op %d: index not increasing (previous %d)", op.Index, h[i-1].Index)
 		}
 		if i > 0 && op.Time < h[i-1].Time {
-			return fmt.Errorf("op %d: time %v goes backwards (previous %v)", op.Index, op.Time, h[i-1].Time)
+			return bad("op %d: time %v goes backwards (previous %v)", op.Index, op.Time, h[i-1].Time)
 		}
 		switch op.Type {
 		case Invoke:
 			if inFlight[op.Process] {
-				return fmt.Errorf("op %d: process %v invoked while another op is in flight", op.Index, op.Process)
+				return bad("op %d: process %v invoked while another op is in flight", op.Index, op.Process)
 			}
 			inFlight[op.Process] = true
 		case OK, Fail, Info:
 			if !inFlight[op.Process] {
-				return fmt.Errorf("op %d: process %v completed %s without an invocation", op.Index, op.Process, op.F)
+				return bad("op %d: process %v completed %s without an invocation", op.Index, op.Process, Shorten(op.F, 60))
 			}
 			delete(inFlight, op.Process)
 		default:
-			return fmt.Errorf("op %d: unknown type %q (want invoke, ok, fail or info)", op.Index, op.Type)
+			return bad("op %d: unknown type %s (want invoke, ok, fail or info)", op.Index, Quote(string(op.Type)))
 		}
 	}
 	return nil
@@ -103,9 +123,18 @@ func (h History) SortByIndex() {
 
 // ReadJSONL reads a history written one JSON op per line. A torn last line,
 // as a killed harness leaves, is dropped: the prefix before it is a valid
-// history. Any other malformed line is an error naming its line number.
+// history. A torn line is the beginning of an op, after at least one whole
+// op; any other malformed line is an error naming its line number.
 func ReadJSONL(r io.Reader) (History, error) {
+	h, _, err := ReadJSONLLines(r)
+	return h, err
+}
+
+// ReadJSONLLines is ReadJSONL that also returns the line of each op, for
+// messages about a history's structure (see HistoryError).
+func ReadJSONLLines(r io.Reader) (History, []int, error) {
 	var h History
+	var lines []int
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
 	line := 0
@@ -117,21 +146,26 @@ func ReadJSONL(r io.Reader) (History, error) {
 			continue
 		}
 		if pendingErr != nil {
-			return nil, pendingErr
+			return nil, nil, pendingErr
 		}
 		var op Op
 		if err := json.Unmarshal(b, &op); err != nil {
+			err = fmt.Errorf("history line %d: %s", line, Shorten(err.Error(), 200))
+			if len(h) == 0 || b[0] != '{' {
+				return nil, nil, err // no op before it, or no op at all: not a torn tail
+			}
 			// Only the very last line may be torn; remember and fail if
 			// anything follows it.
-			pendingErr = fmt.Errorf("history line %d: %w", line, err)
+			pendingErr = err
 			continue
 		}
 		h = append(h, op)
+		lines = append(lines, line)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read history: %w", err)
+		return nil, nil, fmt.Errorf("read history: %w", err)
 	}
-	return h, nil
+	return h, lines, nil
 }
 
 // ReadJSONLFile reads a history file; see ReadJSONL.

@@ -45,7 +45,10 @@ func checkCommand(args []string) (int, error) {
 		return 0, badInput{err}
 	}
 	spec := harness.Spec{Workload: faultline.DefaultWorkload, CheckTimeout: faultline.DefaultCheckTimeout}
-	if err := run.ReadJSON(results.TestFile, &spec); err != nil && !errors.Is(err, os.ErrNotExist) {
+	hasSpec := true
+	if err := run.ReadJSON(results.TestFile, &spec); errors.Is(err, os.ErrNotExist) {
+		hasSpec = false
+	} else if err != nil {
 		return 0, badInput{err}
 	}
 	if *workload != "" {
@@ -57,18 +60,31 @@ func checkCommand(args []string) (int, error) {
 	if spec.CheckTimeout <= 0 {
 		spec.CheckTimeout = faultline.DefaultCheckTimeout
 	}
-	h, err := readHistory(histPath, spec.Workload)
+	h, lines, err := readHistory(histPath, spec.Workload)
 	if err != nil {
 		return 0, badInput{err}
 	}
+	if len(h) == 0 {
+		return 0, badInput{fmt.Errorf("%s holds no op: it is no history", histPath)}
+	}
 	if err := h.Validate(); err != nil {
+		var he *harness.HistoryError
+		if errors.As(err, &he) && he.Position < len(lines) {
+			return 0, badInput{fmt.Errorf("%s: line %d: %w", histPath, lines[he.Position], err)}
+		}
 		return 0, badInput{fmt.Errorf("%s: %w", histPath, err)}
 	}
-	logDir := ""
-	if fi, err := os.Stat(filepath.Join(run.Dir, results.NodesDir)); err == nil && fi.IsDir() {
-		logDir = run.Dir // a stored run: its node logs are judged too
+	var checkers []harness.Checker
+	if strings.HasSuffix(histPath, ".edn") && !hasSpec {
+		// A Jepsen history: judged by the model it claims.
+		checkers, err = faultline.ImportedCheckers(spec)
+	} else {
+		logDir := ""
+		if fi, err := os.Stat(filepath.Join(run.Dir, results.NodesDir)); err == nil && fi.IsDir() {
+			logDir = run.Dir // a stored run: its node logs are judged too
+		}
+		checkers, err = faultline.Checkers(spec, logDir)
 	}
-	checkers, err := faultline.Checkers(spec, logDir)
 	if err != nil {
 		return 0, err
 	}
@@ -87,13 +103,33 @@ func checkCommand(args []string) (int, error) {
 // line, as a killed harness leaves, is dropped). An EDN history of the
 // register workload is held to the cas-register model's values as it is
 // read, so a bad value is reported at its line and column.
-func readHistory(path, workload string) (harness.History, error) {
+//
+// It returns each op's line for a history.jsonl (for EDN the reader names
+// lines itself), and refuses a file of more than maxHistoryFile bytes.
+func readHistory(path, workload string) (harness.History, []int, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > maxHistoryFile {
+		return nil, nil, fmt.Errorf("%s holds %d bytes, more than the %d a history is read from", path, fi.Size(), maxHistoryFile)
+	}
 	if !strings.HasSuffix(path, ".edn") {
-		return harness.ReadJSONLFile(path)
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open history: %w", err)
+		}
+		defer f.Close()
+		h, lines, err := harness.ReadJSONLLines(f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return h, lines, nil
 	}
 	var check edn.OpCheck
 	if workload == "register" {
 		check = edn.CASRegister
 	}
-	return edn.ReadHistoryFile(path, check)
+	h, err := edn.ReadHistoryFile(path, check)
+	return h, nil, err
 }
+
+// maxHistoryFile bounds the history files check reads: 4 GiB, far above a
+// day-long run's, far below what would exhaust a machine.
+const maxHistoryFile = 4 << 30

@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/faultline/faultline/harness"
 )
 
 // serveCommand runs the web UI over a run store until SIGINT or SIGTERM:
@@ -25,12 +28,16 @@ func serveCommand(args []string) (int, error) {
 	if fs.NArg() > 0 {
 		return 0, badInput{fmt.Errorf("unexpected argument %q: faultline serve takes only flags (see --help)", fs.Arg(0))}
 	}
+	listen, err := loopbackUnlessNamed(*addr)
+	if err != nil {
+		return 0, err
+	}
 	root, err := os.OpenRoot(*store)
 	if err != nil {
 		return 0, badInput{fmt.Errorf("--store: %w", err)}
 	}
 	defer root.Close()
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return 0, badInput{fmt.Errorf("--addr: %w", err)}
 	}
@@ -52,4 +59,21 @@ func serveCommand(args []string) (int, error) {
 		return 0, fmt.Errorf("serve: shut down: %w", err)
 	}
 	return 0, nil
+}
+
+// loopbackUnlessNamed reads --addr: host:port, where an empty host means
+// loopback (127.0.0.1), never every interface: the store holds node logs
+// and test data that are nobody else's business unless one says so.
+func loopbackUnlessNamed(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return "", harness.BadValue("addr", addr, "want host:port, such as 127.0.0.1:8080 or :0 (a free port on loopback)")
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return "", harness.BadValue("addr", addr, "want a port from 0 to 65535")
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), nil
 }

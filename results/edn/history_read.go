@@ -133,11 +133,19 @@ func (b *historyBuilder) add(v Value) error {
 }
 
 // finish numbers and times the ops as ReadHistory promises, and checks
-// that each process has at most one op in flight and that time never goes
-// backwards.
+// that each process has at most one op in flight.
+//
+// Two things Jepsen's own histories do are read as Jepsen means them. Its
+// nemesis records an op as an :info invocation and an :info completion:
+// an :info of a nemesis with nothing in flight is its invocation. And
+// :time, taken by each worker from its own clock reading, may go back a
+// little from one process's op to another's: the history's order is the
+// order things happened in, so a time that goes back is raised to the one
+// before it. A process's own time never goes back.
 func (b *historyBuilder) finish() (harness.History, error) {
 	h := b.h
 	inFlight := map[harness.Process]bool{}
+	lastOf := map[harness.Process]time.Duration{}
 	for i := range h {
 		if !b.indexed {
 			h[i].Index = i
@@ -145,10 +153,18 @@ func (b *historyBuilder) finish() (harness.History, error) {
 		if !b.timed {
 			h[i].Time = time.Duration(i)
 		}
+		if t, ok := lastOf[h[i].Process]; ok && h[i].Time < t {
+			return nil, &Error{Pos: b.pos[i], Msg: fmt.Sprintf(":time %d goes back from process %v's previous op's %d", h[i].Time, h[i].Process, t)}
+		}
+		lastOf[h[i].Process] = h[i].Time
+		if i > 0 && h[i].Time < h[i-1].Time {
+			h[i].Time = h[i-1].Time
+		}
+		if !h[i].IsClient() && h[i].Type == harness.Info && !inFlight[h[i].Process] {
+			h[i].Type = harness.Invoke
+		}
 		op, at := h[i], b.pos[i]
 		switch {
-		case i > 0 && op.Time < h[i-1].Time:
-			return nil, &Error{Pos: at, Msg: fmt.Sprintf(":time %d goes back from the previous op's %d", op.Time, h[i-1].Time)}
 		case op.Type == harness.Invoke && inFlight[op.Process]:
 			return nil, &Error{Pos: at, Msg: fmt.Sprintf("process %v invokes while its previous op is still in flight", op.Process)}
 		case op.Type != harness.Invoke && !inFlight[op.Process]:
@@ -194,10 +210,12 @@ func opOf(v Value) (op harness.Op, hasTime, hasIndex bool, err error) {
 		return fail(v, "op has no :process")
 	case p.IsKeyword("nemesis"):
 		op.Process = harness.NemesisProcess
+	case p.IsKeyword("monitor"):
+		op.Process = harness.MonitorProcess
 	case p.Kind == Int && p.Int >= 0 && p.Int <= 1<<31:
 		op.Process = harness.Process(p.Int)
 	default:
-		return fail(p, ":process must be a non-negative number or :nemesis, got %s", p)
+		return fail(p, ":process must be a non-negative number, :nemesis or :monitor, got %s", p)
 	}
 	if at, ok := v.Get("time"); ok {
 		if at.Kind != Int || at.Int < 0 {

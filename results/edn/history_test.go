@@ -112,7 +112,7 @@ func TestReadHistoryErrors(t *testing.T) {
 		{`{:process 0 :type :done :f :read}`, Pos{1, 19}, ":type must be :invoke, :ok, :fail or :info, got :done"},
 		{`{:process 0 :type :invoke}`, Pos{1, 1}, "op has no :f"},
 		{`{:type :invoke :f :read}`, Pos{1, 1}, "op has no :process"},
-		{`{:process "p" :type :invoke :f :read}`, Pos{1, 11}, ":process must be a non-negative number or :nemesis"},
+		{`{:process "p" :type :invoke :f :read}`, Pos{1, 11}, ":process must be a non-negative number, :nemesis or :monitor"},
 		{`{:process 0 :type :invoke :f :read :time -1}`, Pos{1, 42}, ":time must be a non-negative"},
 		{"[" + inv(":f :read :time 5") + "\n " + inv(":f :read :time 6") + "]", Pos{2, 2}, "invokes while its previous op is still in flight"},
 		{"{:process 1 :type :ok :f :read :value 1}", Pos{1, 1}, "process 1 completes an op it never invoked"},
@@ -144,4 +144,27 @@ func TestReadHistoryFileNamesTheFile(t *testing.T) {
 	h, err := ReadHistoryFile("testdata/register-invalid.edn", CASRegister)
 	require.NoError(t, err)
 	assert.Len(t, h, 10)
+}
+
+// TestReadsJepsensOwnHistories: a Jepsen store's nemesis records :info
+// twice (invocation and completion), :time may go back from one process's
+// op to another's, and ops carry :error and keys faultline does not use.
+func TestReadsJepsensOwnHistories(t *testing.T) {
+	src := `{:type :invoke, :f :write, :value 1, :process 0, :time 100, :index 0}
+{:type :info, :f :start-partition, :value nil, :process :nemesis, :time 150, :index 1}
+{:type :ok, :f :write, :value 1, :process 0, :time 140, :index 2, :node "n1"}
+{:type :info, :f :start-partition, :value [:isolated {"n1" #{"n2" "n3"}}], :process :nemesis, :time 160, :index 3, :clock-skew 3}
+{:type :invoke, :f :read, :value nil, :process 1, :time 170, :index 4}
+{:type :fail, :f :read, :value nil, :process 1, :time 180, :index 5, :error [:timeout "no leader"]}
+`
+	h, err := ReadHistory([]byte(src), CASRegister)
+	require.NoError(t, err)
+	require.NoError(t, h.Validate())
+	assert.Equal(t, harness.Invoke, h[1].Type, "a nemesis :info with nothing in flight is its invocation")
+	assert.Equal(t, harness.Info, h[3].Type)
+	assert.Equal(t, time.Duration(150), h[2].Time, "a time that goes back across processes is raised to the one before")
+	assert.Contains(t, h[5].Error, "timeout")
+	pairs := h.Nemesis().Pairs()
+	require.Len(t, pairs, 1)
+	require.NotNil(t, pairs[0].Completion)
 }

@@ -21,7 +21,8 @@ const HistoryFile = "history.edn"
 //
 // A client op on an independent key has the value [key value], as Jepsen's
 // independent checker expects; the key is a keyword where it can be one.
-// The nemesis is :process :nemesis. An op without a value has no :value
+// The nemesis is :process :nemesis, the harness's own observations (a DB
+// process that exited by itself) :process :monitor. An op without a value has no :value
 // (Clojure reads that as nil too), so ReadHistory gives back h exactly.
 func WriteHistory(w io.Writer, h harness.History) error {
 	bw := bufio.NewWriterSize(w, 256*1024)
@@ -62,9 +63,12 @@ func formatOp(op harness.Op) (string, error) {
 	b = append(b, ", :type :"...)
 	b = append(b, op.Type...)
 	b = append(b, ", :process "...)
-	if op.IsClient() {
+	switch {
+	case op.IsClient():
 		b = strconv.AppendInt(b, int64(op.Process), 10)
-	} else {
+	case op.Process == harness.MonitorProcess:
+		b = append(b, ":monitor"...)
+	default:
 		b = append(b, ":nemesis"...)
 	}
 	b = append(b, ", :f "...)

@@ -1,6 +1,7 @@
 package edn
 
 import (
+	"github.com/faultline/faultline/harness"
 	"fmt"
 	"io"
 	"unicode/utf8"
@@ -17,7 +18,11 @@ type Error struct {
 }
 
 // Error renders "line L, column C: what is wrong".
-func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
+func (e *Error) Error() string {
+	// A message may quote the value at fault, which in a hostile file can
+	// be megabytes long: never echo more than a line's worth of it.
+	return e.Pos.String() + ": " + harness.Shorten(e.Msg, 300)
+}
 
 // Reader reads EDN values one after another from a text. It is not safe
 // for concurrent use.
