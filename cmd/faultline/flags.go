@@ -119,6 +119,11 @@ func (f *testFlags) rawSpec() (harness.Spec, error) {
 		Target: f.target, TargetBug: f.targetBug, Workload: f.workload, Partition: f.partition,
 		Serializable: f.serializable, Store: f.store, Name: f.name, ClientMode: f.clientMode,
 	}
+	for _, name := range []string{"target", "workload", "client-mode", "partition", "nemesis", "fault-targets"} {
+		if text, ok := f.typed[name]; ok && strings.TrimSpace(text) == "" {
+			return s, harness.BadValue(name, text, "must not be empty (leave the flag out for its default)")
+		}
+	}
 	var err error
 	if s.Nodes, err = strconv.Atoi(f.nodes); err != nil || s.Nodes < 1 || s.Nodes > harness.MaxNodes {
 		return s, harness.BadValue("nodes", f.nodes, "want a cluster size from 1 to %d", harness.MaxNodes)

@@ -69,8 +69,11 @@ func replaySpec(path string, typed map[string]string, f *testFlags) (harness.Spe
 	}
 	s, err = faultline.Validate(s)
 	var fe *harness.FlagError
-	if errors.As(err, &fe) && fe.Flag != "store" && fe.Flag != "name" {
-		return s, harness.BadFlag("replay", "%s: %v", harness.Quote(path), err)
+	if errors.As(err, &fe) {
+		if _, given := typed[fe.Flag]; !given {
+			// The file's own value: the file is at fault.
+			return s, harness.BadFlag("replay", "%s: %v", harness.Quote(path), err)
+		}
 	}
 	return s, f.asTyped(err)
 }
