@@ -1,8 +1,8 @@
 package edn
 
 import (
-	"github.com/faultline/faultline/harness"
 	"fmt"
+	"github.com/faultline/faultline/harness"
 	"io"
 	"unicode/utf8"
 )
