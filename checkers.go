@@ -54,7 +54,11 @@ func Checkers(s Spec, dir string, extra ...targets.Target) ([]harness.Checker, e
 	// The harness's recovery probes are for the availability checker
 	// alone: no workload's model knows them.
 	var checkers []harness.Checker
-	for _, c := range append(w.Checkers(), checker.Stats{}, checker.Ops{}) {
+	all := append(w.Checkers(), checker.Stats{}, checker.Ops{})
+	if def.Revisions {
+		all = append(all, checker.Revisions{Writes: def.Writes, Serializable: s.Serializable})
+	}
+	for _, c := range all {
 		checkers = append(checkers, hiding{Checker: c, fs: []string{harness.ProbeF}})
 	}
 	if dir != "" {

@@ -102,6 +102,13 @@ type Op struct {
 	Node string `json:"node,omitempty"`
 	// Error explains a fail or info completion.
 	Error string `json:"error,omitempty"`
+	// Revision is the store's revision in the header of the response an
+	// ok completion carries (etcd's header revision); 0 when unknown.
+	Revision int64 `json:"revision,omitempty"`
+	// ModRevision is, for an ok read of one key, the revision the value it
+	// read was written at (0 for an absent key); for an ok write, the
+	// revision it wrote. 0 when unknown.
+	ModRevision int64 `json:"mod_revision,omitempty"`
 }
 
 // Completion returns a copy of the invocation op completed with type t.

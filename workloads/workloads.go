@@ -31,6 +31,10 @@ type Definition struct {
 	// availability checker does not see them, since an ok one on a
 	// minority proves nothing.
 	Local []string
+	// Revisions says its client records each op's revisions
+	// (harness.Op.Revision, ModRevision), so the revisions checker judges
+	// them.
+	Revisions bool
 	// Options are its own settings, as flags of `faultline test`; their
 	// values are stored in Spec.WorkloadOptions.
 	Options []harness.Option

@@ -238,6 +238,11 @@ func opOf(v Value) (op harness.Op, hasTime, hasIndex bool, err error) {
 	if n, ok := v.Get("node"); ok && (n.Kind == String || n.Kind == Keyword) {
 		op.Node = n.Str
 	}
+	for key, into := range map[string]*int64{"revision": &op.Revision, "mod-revision": &op.ModRevision} {
+		if r, ok := v.Get(key); ok && r.Kind == Int && r.Int > 0 {
+			*into = r.Int
+		}
+	}
 	value, ok := v.Get("value")
 	if !ok {
 		return op, hasTime, hasIndex, nil

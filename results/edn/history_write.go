@@ -102,6 +102,14 @@ func formatOp(op harness.Op) (string, error) {
 		b = append(b, ", :error "...)
 		b = append(b, Quote(op.Error)...)
 	}
+	if op.Revision != 0 {
+		b = append(b, ", :revision "...)
+		b = strconv.AppendInt(b, op.Revision, 10)
+	}
+	if op.ModRevision != 0 {
+		b = append(b, ", :mod-revision "...)
+		b = strconv.AppendInt(b, op.ModRevision, 10)
+	}
 	return string(append(b, '}')), nil
 }
 

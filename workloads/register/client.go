@@ -96,6 +96,7 @@ func (c *Client) invoke(ctx context.Context, op harness.Op) (harness.Op, error) 
 			return op, fmt.Errorf("get %s: %w", key, err)
 		}
 		done := op.Completion(harness.OK)
+		done.Revision = resp.Header.Revision
 		if len(resp.Kvs) == 0 {
 			done.Value = readValue(0, false)
 			return done, nil
@@ -105,16 +106,20 @@ func (c *Client) invoke(ctx context.Context, op harness.Op) (harness.Op, error) 
 			return failed(op, fmt.Sprintf("get %s: stored value %q is not an int", key, resp.Kvs[0].Value)), nil
 		}
 		done.Value = readValue(v, true)
+		done.ModRevision = resp.Kvs[0].ModRevision
 		return done, nil
 	case Write:
 		var v int
 		if err := op.DecodeValue(&v); err != nil {
 			return failed(op, err.Error()), nil
 		}
-		if _, err := c.cli.Put(ctx, key, strconv.Itoa(v)); err != nil {
+		resp, err := c.cli.Put(ctx, key, strconv.Itoa(v))
+		if err != nil {
 			return op, fmt.Errorf("put %s: %w", key, err)
 		}
-		return op.Completion(harness.OK), nil
+		done := op.Completion(harness.OK)
+		done.Revision, done.ModRevision = resp.Header.Revision, resp.Header.Revision
+		return done, nil
 	case CAS:
 		var sw Swap
 		if err := op.DecodeValue(&sw); err != nil {
@@ -130,7 +135,9 @@ func (c *Client) invoke(ctx context.Context, op harness.Op) (harness.Op, error) 
 		if !resp.Succeeded {
 			return failed(op, "cas: stored value is not "+strconv.Itoa(sw[0])), nil
 		}
-		return op.Completion(harness.OK), nil
+		done := op.Completion(harness.OK)
+		done.Revision, done.ModRevision = resp.Header.Revision, resp.Header.Revision
+		return done, nil
 	}
 	return failed(op, fmt.Sprintf("unknown register f %q (want read, write or cas)", op.F)), nil
 }

@@ -20,10 +20,11 @@ import (
 
 // Definition describes the register workload to faultline.
 var Definition = workloads.Definition{
-	Name:    "register",
-	Summary: "Jepsen's independent-key cas-register: read, write and cas on many keys, checked for linearizability",
-	Needs:   []harness.API{harness.APITxn},
-	Writes:  []string{Write, CAS},
+	Name:      "register",
+	Summary:   "Jepsen's independent-key cas-register: read, write and cas on many keys, checked for linearizability",
+	Needs:     []harness.API{harness.APITxn},
+	Writes:    []string{Write, CAS},
+	Revisions: true,
 	New: func(env workloads.Env) (workloads.Workload, error) {
 		return New(Options{
 			Check:  linearizable.Options{Timeout: env.CheckTimeout},
