@@ -95,8 +95,11 @@ func DefaultConfig() Config {
 
 // Defaults and bounds of the history and watch settings.
 const (
-	// DefaultAutoCompactionRetention keeps the last 10000 revisions.
-	DefaultAutoCompactionRetention = 10000
+	// DefaultAutoCompactionRetention keeps the last 100000 revisions: a
+	// few tens of megabytes of small values, and more than a default
+	// faultline run writes, so that its watch workload, which watches from
+	// revision 1, never meets a compaction.
+	DefaultAutoCompactionRetention = 100000
 	// DefaultWatchProgressNotifyInterval is etcd's default, ten minutes.
 	DefaultWatchProgressNotifyInterval = 10 * time.Minute
 	// MinWatchProgressNotifyInterval is etcd's lower bound.

@@ -62,7 +62,7 @@ func TestParseFlagsDefaults(t *testing.T) {
 	require.Equal(t, 100*time.Millisecond, cfg.HeartbeatInterval)
 	require.Equal(t, time.Second, cfg.ElectionTimeout)
 	require.Equal(t, ClusterStateNew, cfg.InitialClusterState)
-	require.EqualValues(t, 10000, cfg.AutoCompactionRetention)
+	require.EqualValues(t, 100000, cfg.AutoCompactionRetention)
 	require.Equal(t, 10*time.Minute, cfg.WatchProgressNotifyInterval, "etcd's default")
 	require.EqualValues(t, 2, cfg.minLeaseTTL(), "etcd's minimum TTL with a 1 s election timeout")
 }

@@ -48,8 +48,10 @@ type snapshotRevision struct {
 	Changes  []snapshotChange `json:"changes"`
 }
 
-// snapshotChange is one change of the history; a nil Prev or Next means
-// the key did not exist before or after.
+// snapshotChange is one change of the history; a nil Next means the
+// revision deleted the key. Prev is written only for the first change of a
+// key in the history, nil meaning the key did not exist before: the prev
+// of every later change is the next of the one before it.
 type snapshotChange struct {
 	Key  []byte          `json:"key"`
 	Prev *snapshotRecord `json:"prev,omitempty"`
@@ -83,10 +85,15 @@ func (s *Store) MarshalSnapshot() ([]byte, error) {
 	for _, id := range s.LeaseIDs() {
 		img.Leases = append(img.Leases, snapshotLease{ID: id, TTL: s.leases[id].ttl})
 	}
+	seen := make(map[string]bool)
 	for _, rc := range s.history {
 		sr := snapshotRevision{Revision: rc.rev, Changes: make([]snapshotChange, len(rc.changes))}
 		for i, c := range rc.changes {
-			sr.Changes[i] = snapshotChange{Key: []byte(c.key), Prev: imageOf(c.prev), Next: imageOf(c.next)}
+			sr.Changes[i] = snapshotChange{Key: []byte(c.key), Next: imageOf(c.next)}
+			if !seen[c.key] {
+				sr.Changes[i].Prev = imageOf(c.prev)
+				seen[c.key] = true
+			}
 		}
 		img.History = append(img.History, sr)
 	}
@@ -149,6 +156,8 @@ func restoreImage(img *snapshotImage) (*Store, error) {
 	}
 	sort.Strings(s.sortedKeys)
 	last := int64(0)
+	// latest is each key's record after its last change read so far.
+	latest := make(map[string]*record)
 	for _, sr := range img.History {
 		if sr.Revision <= last || sr.Revision < s.compactRevision || sr.Revision > s.revision {
 			return nil, fmt.Errorf("history revision %d is out of order or outside [%d, %d]", sr.Revision, s.compactRevision, s.revision)
@@ -156,7 +165,13 @@ func restoreImage(img *snapshotImage) (*Store, error) {
 		last = sr.Revision
 		rc := revisionChanges{rev: sr.Revision, changes: make([]change, len(sr.Changes))}
 		for i, c := range sr.Changes {
-			rc.changes[i] = change{key: string(c.Key), prev: c.Prev.record(), next: c.Next.record()}
+			key := string(c.Key)
+			prev, seen := latest[key]
+			if !seen {
+				prev = c.Prev.record()
+			}
+			rc.changes[i] = change{key: key, prev: prev, next: c.Next.record()}
+			latest[key] = rc.changes[i].next
 		}
 		s.history = append(s.history, rc)
 	}
