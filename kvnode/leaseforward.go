@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/protobuf/proto"
@@ -115,11 +116,16 @@ func (s *Server) forwardTimeToLive(ctx context.Context, lead uint64, req *pb.Lea
 
 // forward posts req to path on the leader's peer URLs, trying each in turn.
 // It returns errLeaseNotFound when the leader says so, and errNotPrimary
-// (ask again later) when no URL gave an answer.
+// (ask again later) when no URL gave an answer. One attempt is bounded by
+// an election timeout and a second, as a peer dial is: a leader that cannot
+// be reached is likely to be replaced, and the caller asks again with the
+// leader it then knows.
 func (s *Server) forward(ctx context.Context, lead uint64, path string, req, resp proto.Message) error {
 	if s.isolated.Load() {
 		return errNotPrimary
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ElectionTimeout+time.Second)
+	defer cancel()
 	s.stateMu.RLock()
 	leader, ok := s.state.members.Member(lead)
 	s.stateMu.RUnlock()
