@@ -137,7 +137,7 @@ func TestWatchProgressAndCompaction(t *testing.T) {
 
 	// Compaction: a watch from below the compaction point is canceled with
 	// the compaction revision; from the point itself it still works.
-	_, err := cli.Compact(c.ctx(), last-1)
+	_, err := cli.Compact(c.ctx(), last-1, clientv3.WithCompactPhysical())
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		_, err := w.Get(c.ctx(), "p", clientv3.WithRev(last-2), clientv3.WithSerializable())
