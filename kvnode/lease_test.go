@@ -10,6 +10,8 @@ import (
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/faultline/faultline/kvnode"
 )
 
 // TestLeaseLifecycle drives the Lease API with clientv3: grant (with and
@@ -206,17 +208,21 @@ func TestLeaseExpiryOnlyByLeader(t *testing.T) {
 }
 
 // TestLeaseRenewedOnLeaderChange renews a lease, then stops the leader: the
-// new leader gives every lease a full TTL from its election (plus an
-// election timeout), so the lease outlives the TTL the old leader had left
-// it, and still expires later without keepalives.
+// new leader gives every lease a full TTL from its election plus an
+// election timeout, so the lease outlives the TTL the old leader had left
+// it, and still expires later without keepalives. A long election timeout
+// (2 s) keeps the two clocks far apart.
 func TestLeaseRenewedOnLeaderChange(t *testing.T) {
-	c := newTestCluster(t, 3, nil)
+	c := newTestCluster(t, 3, func(cfg *kvnode.Config) {
+		cfg.HeartbeatInterval, cfg.ElectionTimeout = 100*time.Millisecond, 2*time.Second
+	})
 	c.startAll()
 	leader := c.waitLeader()
 	cli := c.client()
 
 	l, err := cli.Grant(c.ctx(), 3)
 	require.NoError(t, err)
+	require.EqualValues(t, 3, l.TTL, "the minimum TTL with a 2 s election timeout")
 	_, err = cli.Put(c.ctx(), "k", "v", clientv3.WithLease(l.ID))
 	require.NoError(t, err)
 	_, err = cli.KeepAliveOnce(c.ctx(), l.ID)
@@ -224,18 +230,21 @@ func TestLeaseRenewedOnLeaderChange(t *testing.T) {
 	renewed := time.Now()
 	c.stop(leader)
 	newLeader := c.waitLeader()
+	require.Greater(t, time.Since(renewed), 2*time.Second, "an election takes an election timeout")
 	scli := c.client(newLeader)
 
 	ttl, err := scli.TimeToLive(c.ctx(), l.ID)
 	require.NoError(t, err)
 	require.EqualValues(t, 3, ttl.GrantedTTL)
-	require.GreaterOrEqual(t, ttl.TTL, int64(2), "the new leader restarted the lease's clock")
-	time.Sleep(time.Until(renewed.Add(3*time.Second + 400*time.Millisecond)))
+	// The old leader's clock would leave at most 3 - 2 = 1 s; the new
+	// leader's gives 3 + 2 s from its election.
+	require.GreaterOrEqual(t, ttl.TTL, int64(3), "the new leader restarted the lease's clock")
+	time.Sleep(time.Until(renewed.Add(4500 * time.Millisecond)))
 	get, err := scli.Get(c.ctx(), "k")
 	require.NoError(t, err)
 	require.Len(t, get.Kvs, 1, "alive past the TTL the old leader had left it")
 	require.Eventually(t, func() bool {
 		get, err := scli.Get(c.ctx(), "k")
 		return err == nil && len(get.Kvs) == 0
-	}, 10*time.Second, 100*time.Millisecond, "the new leader expires it in the end")
+	}, 15*time.Second, 100*time.Millisecond, "the new leader expires it in the end")
 }
