@@ -67,16 +67,16 @@ func TestLeaseLifecycle(t *testing.T) {
 	require.EqualValues(t, 5, ka.TTL)
 
 	// LEASE compares in a Txn.
-	txn, err := cli.Txn(c.ctx()).
+	putTxn, err := cli.Txn(c.ctx()).
 		If(clientv3.Compare(clientv3.LeaseValue("l/a"), "=", l1.ID), clientv3.Compare(clientv3.LeaseValue("l/none"), "=", 0)).
 		Then(clientv3.OpPut("l/c", "txn", clientv3.WithLease(l1.ID))).Commit()
 	require.NoError(t, err)
-	require.True(t, txn.Succeeded)
-	txn, err = cli.Txn(c.ctx()).If(clientv3.Compare(clientv3.LeaseValue("l/a"), "=", l2.ID)).Commit()
+	require.True(t, putTxn.Succeeded)
+	txn, err := cli.Txn(c.ctx()).If(clientv3.Compare(clientv3.LeaseValue("l/a"), "=", l2.ID)).Commit()
 	require.NoError(t, err)
 	require.False(t, txn.Succeeded)
 
-	wch := watchCreated(t, cli, context.Background(), "l/", clientv3.WithPrefix())
+	wch := cli.Watch(context.Background(), "l/", clientv3.WithPrefix(), clientv3.WithRev(putTxn.Header.Revision+1))
 	revoke, err := cli.Revoke(c.ctx(), l1.ID)
 	require.NoError(t, err)
 	resp := nextResponse(t, wch, 5*time.Second)
