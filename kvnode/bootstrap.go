@@ -46,6 +46,7 @@ func (s *Server) bootstrap() (*bootPlan, error) {
 	s.applied = newAppliedIndex(0)
 
 	if hasDurableState(s.cfg.DataDir) {
+		s.recovered = true
 		return s.recover()
 	}
 	members, err := membership.ParseInitialCluster(s.cfg.InitialCluster, s.cfg.InitialClusterToken)

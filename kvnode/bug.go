@@ -30,10 +30,26 @@ const (
 	// crashing at once (the whole cluster losing power) loses committed
 	// writes.
 	BugLostRestart BugMode = "lost-restart"
+	// BugWatchSkipAfterRestart breaks the promise that a watcher sees every
+	// event: on a node that restarted from its data directory, a watch
+	// created with a start revision (a watch resuming where it left off,
+	// as clientv3 resumes one after its stream broke) silently drops the
+	// first event it would deliver. Other watchers, and watches from "now",
+	// see everything.
+	BugWatchSkipAfterRestart BugMode = "watch-skip-after-restart"
+	// BugLeaseFollowerExpiry breaks the promise that only the leader
+	// expires leases, through raft: a node that has known no leader for
+	// longer than a lease's TTL expires the lease by its own clock and
+	// revokes it in its own state only. Its copy of the store loses the
+	// lease's keys (and moves to a revision of its own) while the cluster,
+	// whose leader may well still be renewing the lease, keeps them. Once
+	// it hears from a leader again it serves the lease's keys as gone: a
+	// lock its holder keeps alive looks free to a client on that node.
+	BugLeaseFollowerExpiry BugMode = "lease-follower-expiry"
 )
 
 // allBugModes lists the modes --bug accepts, in the order help text shows.
-var allBugModes = []BugMode{BugStaleRead, BugEarlyAck, BugLostRestart}
+var allBugModes = []BugMode{BugStaleRead, BugEarlyAck, BugLostRestart, BugWatchSkipAfterRestart, BugLeaseFollowerExpiry}
 
 // ParseBugMode reads a --bug value; the empty string and "none" mean no bug.
 func ParseBugMode(s string) (BugMode, error) {
@@ -45,11 +61,16 @@ func ParseBugMode(s string) (BugMode, error) {
 			return m, nil
 		}
 	}
+	return BugNone, fmt.Errorf("unknown bug mode %q (allowed: none, %s)", s, bugModeList())
+}
+
+// bugModeList names every bug mode, comma-separated.
+func bugModeList() string {
 	names := make([]string, len(allBugModes))
 	for i, m := range allBugModes {
 		names[i] = string(m)
 	}
-	return BugNone, fmt.Errorf("unknown bug mode %q (allowed: none, %s)", s, strings.Join(names, ", "))
+	return strings.Join(names, ", ")
 }
 
 // BugAnnouncement is the line a node logs at start when a bug mode is on, so

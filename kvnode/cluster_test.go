@@ -126,8 +126,13 @@ func TestClusterServesClientV3(t *testing.T) {
 	// Errors keep etcd's shape.
 	_, err = cli.Txn(c.ctx()).Then(clientv3.OpPut("d", "1"), clientv3.OpPut("d", "2")).Commit()
 	require.ErrorIs(t, err, rpctypes.ErrDuplicateKey)
-	_, err = cli.Get(c.ctx(), "b", clientv3.WithRev(2))
-	require.ErrorIs(t, err, rpctypes.ErrCompacted)
+	old, err := cli.Get(c.ctx(), "a", clientv3.WithRev(firstRev))
+	require.NoError(t, err, "an old revision is served from the history")
+	require.Equal(t, "1", string(old.Kvs[0].Value))
+	_, err = cli.Compact(c.ctx(), firstRev+1)
+	require.NoError(t, err)
+	_, err = cli.Get(c.ctx(), "b", clientv3.WithRev(firstRev))
+	require.ErrorIs(t, err, rpctypes.ErrCompacted, "below the compaction point")
 
 	conn, err := grpc.NewClient(c.endpoint(0)[len("http://"):], grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)

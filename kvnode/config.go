@@ -3,6 +3,7 @@ package kvnode
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"time"
@@ -52,6 +53,17 @@ type Config struct {
 	ElectionTimeout time.Duration
 	// SnapshotCount is the number of applied entries between snapshots.
 	SnapshotCount uint64
+	// AutoCompactionRetention is how many revisions of history the leader
+	// keeps: when the history grows past it by a tenth, the leader proposes
+	// a compaction to the current revision minus the retention (etcd's
+	// --auto-compaction-mode revision). Zero disables auto-compaction, and
+	// the history then grows without bound.
+	AutoCompactionRetention int64
+	// WatchProgressNotifyInterval is how often a watcher that asked for
+	// progress notifications and got no events is sent one (etcd's
+	// --watch-progress-notify-interval). Values below
+	// MinWatchProgressNotifyInterval are raised to it.
+	WatchProgressNotifyInterval time.Duration
 	// Bug selects a deliberate bug; BugNone by default.
 	Bug BugMode
 	// RequestTimeout bounds how long a request waits for raft. Zero means
@@ -64,20 +76,35 @@ type Config struct {
 // DefaultConfig returns etcd's defaults for a single local member.
 func DefaultConfig() Config {
 	return Config{
-		Name:                     "default",
-		DataDir:                  "default.kvnode",
-		ListenClientURLs:         []string{"http://localhost:2379"},
-		AdvertiseClientURLs:      []string{"http://localhost:2379"},
-		ListenPeerURLs:           []string{"http://localhost:2380"},
-		InitialAdvertisePeerURLs: []string{"http://localhost:2380"},
-		InitialCluster:           "default=http://localhost:2380",
-		InitialClusterState:      ClusterStateNew,
-		InitialClusterToken:      "etcd-cluster",
-		HeartbeatInterval:        100 * time.Millisecond,
-		ElectionTimeout:          1000 * time.Millisecond,
-		SnapshotCount:            10000,
+		Name:                        "default",
+		DataDir:                     "default.kvnode",
+		ListenClientURLs:            []string{"http://localhost:2379"},
+		AdvertiseClientURLs:         []string{"http://localhost:2379"},
+		ListenPeerURLs:              []string{"http://localhost:2380"},
+		InitialAdvertisePeerURLs:    []string{"http://localhost:2380"},
+		InitialCluster:              "default=http://localhost:2380",
+		InitialClusterState:         ClusterStateNew,
+		InitialClusterToken:         "etcd-cluster",
+		HeartbeatInterval:           100 * time.Millisecond,
+		ElectionTimeout:             1000 * time.Millisecond,
+		SnapshotCount:               10000,
+		AutoCompactionRetention:     DefaultAutoCompactionRetention,
+		WatchProgressNotifyInterval: DefaultWatchProgressNotifyInterval,
 	}
 }
+
+// Defaults and bounds of the history and watch settings.
+const (
+	// DefaultAutoCompactionRetention keeps the last 100000 revisions: a
+	// few tens of megabytes of small values, and more than a default
+	// faultline run writes, so that its watch workload, which watches from
+	// revision 1, never meets a compaction.
+	DefaultAutoCompactionRetention = 100000
+	// DefaultWatchProgressNotifyInterval is etcd's default, ten minutes.
+	DefaultWatchProgressNotifyInterval = 10 * time.Minute
+	// MinWatchProgressNotifyInterval is etcd's lower bound.
+	MinWatchProgressNotifyInterval = 100 * time.Millisecond
+)
 
 // validate says precisely which setting is wrong, naming the flag.
 func (c *Config) validate() error {
@@ -132,6 +159,12 @@ func (c *Config) validate() error {
 	if c.SnapshotCount == 0 {
 		return errors.New("--snapshot-count must be positive")
 	}
+	if c.AutoCompactionRetention < 0 {
+		return errors.New("--auto-compaction-retention must not be negative")
+	}
+	if c.WatchProgressNotifyInterval <= 0 {
+		return errors.New("--watch-progress-notify-interval must be positive")
+	}
 	if _, err := ParseBugMode(string(c.Bug)); err != nil {
 		return fmt.Errorf("--bug: %w", err)
 	}
@@ -139,6 +172,18 @@ func (c *Config) validate() error {
 		return errors.New("request timeout must not be negative")
 	}
 	return nil
+}
+
+// minLeaseTTL is the shortest TTL a lease is granted, in seconds: etcd's
+// rule, one and a half election timeouts rounded up to a whole second, so
+// that a lease outlives the election that follows a leader's failure.
+func (c *Config) minLeaseTTL() int64 {
+	return int64(math.Ceil((c.ElectionTimeout * 3 / 2).Seconds()))
+}
+
+// watchProgressInterval is WatchProgressNotifyInterval within etcd's bound.
+func (c *Config) watchProgressInterval() time.Duration {
+	return max(c.WatchProgressNotifyInterval, MinWatchProgressNotifyInterval)
 }
 
 // requestTimeout is the bound on one request's wait for raft.

@@ -33,7 +33,12 @@ func ParseFlags(args []string, output io.Writer) (Config, error) {
 	heartbeatMs := fs.Int("heartbeat-interval", int(cfg.HeartbeatInterval/time.Millisecond), "raft heartbeat interval in milliseconds")
 	electionMs := fs.Int("election-timeout", int(cfg.ElectionTimeout/time.Millisecond), "raft election timeout in milliseconds")
 	fs.Uint64Var(&cfg.SnapshotCount, "snapshot-count", cfg.SnapshotCount, "applied entries between snapshots")
-	bug := fs.String("bug", "none", "deliberate bug for harness self-tests: none, stale-read, early-ack, lost-restart")
+	compactionMode := fs.String("auto-compaction-mode", "revision", "how --auto-compaction-retention is read; only revision (a number of revisions) is supported")
+	fs.Int64Var(&cfg.AutoCompactionRetention, "auto-compaction-retention", cfg.AutoCompactionRetention, "revisions of history to keep; 0 keeps all")
+	for _, name := range []string{"watch-progress-notify-interval", "experimental-watch-progress-notify-interval"} {
+		fs.DurationVar(&cfg.WatchProgressNotifyInterval, name, cfg.WatchProgressNotifyInterval, "period of progress notifications to watchers that ask for them (at least 100ms)")
+	}
+	bug := fs.String("bug", "none", "deliberate bug for harness self-tests: none, "+bugModeList())
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -45,6 +50,9 @@ func ParseFlags(args []string, output io.Writer) (Config, error) {
 		return Config{}, fmt.Errorf("unexpected argument %q: kvnode takes flags only", fs.Arg(0))
 	}
 
+	if *compactionMode != "revision" {
+		return Config{}, fmt.Errorf("--auto-compaction-mode: %q is not supported (only revision)", *compactionMode)
+	}
 	cfg.ListenClientURLs = splitList(*listenClient)
 	cfg.AdvertiseClientURLs = splitList(*advertiseClient)
 	cfg.ListenPeerURLs = splitList(*listenPeer)

@@ -23,6 +23,9 @@ func TestParseFlags(t *testing.T) {
 		"--heartbeat-interval", "50",
 		"--election-timeout", "500",
 		"--snapshot-count", "100",
+		"--auto-compaction-mode", "revision",
+		"--auto-compaction-retention", "500",
+		"--experimental-watch-progress-notify-interval", "2s",
 		"--bug", "early-ack",
 	}, &out)
 	require.NoError(t, err)
@@ -39,6 +42,17 @@ func TestParseFlags(t *testing.T) {
 	require.EqualValues(t, 100, cfg.SnapshotCount)
 	require.Equal(t, BugEarlyAck, cfg.Bug)
 	require.Equal(t, 6*time.Second, cfg.requestTimeout())
+	require.EqualValues(t, 500, cfg.AutoCompactionRetention)
+	require.Equal(t, 2*time.Second, cfg.WatchProgressNotifyInterval)
+	require.EqualValues(t, 1, cfg.minLeaseTTL(), "1.5 election timeouts of 500 ms, rounded up")
+
+	cfg, err = ParseFlags([]string{"--watch-progress-notify-interval", "50ms"}, &out)
+	require.NoError(t, err)
+	require.Equal(t, MinWatchProgressNotifyInterval, cfg.watchProgressInterval(), "raised to etcd's minimum")
+	_, err = ParseFlags([]string{"--auto-compaction-mode", "periodic"}, &out)
+	require.ErrorContains(t, err, "--auto-compaction-mode")
+	_, err = ParseFlags([]string{"--auto-compaction-retention", "-1"}, &out)
+	require.ErrorContains(t, err, "--auto-compaction-retention")
 }
 
 func TestParseFlagsDefaults(t *testing.T) {
@@ -48,12 +62,16 @@ func TestParseFlagsDefaults(t *testing.T) {
 	require.Equal(t, 100*time.Millisecond, cfg.HeartbeatInterval)
 	require.Equal(t, time.Second, cfg.ElectionTimeout)
 	require.Equal(t, ClusterStateNew, cfg.InitialClusterState)
+	require.EqualValues(t, 100000, cfg.AutoCompactionRetention)
+	require.Equal(t, 10*time.Minute, cfg.WatchProgressNotifyInterval, "etcd's default")
+	require.EqualValues(t, 2, cfg.minLeaseTTL(), "etcd's minimum TTL with a 1 s election timeout")
 }
 
 func TestParseBugMode(t *testing.T) {
 	for in, want := range map[string]BugMode{
 		"": BugNone, "none": BugNone,
 		"stale-read": BugStaleRead, "early-ack": BugEarlyAck, "lost-restart": BugLostRestart,
+		"watch-skip-after-restart": BugWatchSkipAfterRestart, "lease-follower-expiry": BugLeaseFollowerExpiry,
 	} {
 		got, err := ParseBugMode(in)
 		require.NoError(t, err, in)

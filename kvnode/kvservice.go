@@ -12,8 +12,7 @@ import (
 	"github.com/faultline/faultline/kvnode/kvstore"
 )
 
-// kvService serves etcd's KV API. Compact is not served: kvnode keeps no
-// history to compact.
+// kvService serves etcd's KV API.
 type kvService struct {
 	pb.UnimplementedKVServer
 	s *Server
@@ -76,6 +75,14 @@ func (k *kvService) Txn(ctx context.Context, req *pb.TxnRequest) (*pb.TxnRespons
 	}
 	k.s.fillHeader(resp.Header, 0)
 	return resp, nil
+}
+
+// Compact drops the history below a revision, through raft, so that every
+// replica compacts at the same revision. Physical compaction is accepted:
+// the history is dropped when the compaction is applied, so there is
+// nothing more to wait for.
+func (k *kvService) Compact(ctx context.Context, req *pb.CompactionRequest) (*pb.CompactionResponse, error) {
+	return proposeKV[*pb.CompactionResponse](ctx, k.s, &pb.InternalRaftRequest{Compaction: &pb.CompactionRequest{Revision: req.GetRevision(), Physical: req.GetPhysical()}})
 }
 
 // readBarrier is the linearizable barrier unless the read is serializable or

@@ -86,11 +86,7 @@ func splitMessages(msgs []*raftpb.Message) (early, durable []*raftpb.Message) {
 
 func (s *Server) handleReady(rd raft.Ready) error {
 	if rd.SoftState != nil {
-		if old := s.lead.Swap(rd.SoftState.Lead); old != rd.SoftState.Lead {
-			s.lg.Info("leader changed",
-				zap.String("leader", fmt.Sprintf("%x", rd.SoftState.Lead)),
-				zap.String("raft-state", rd.SoftState.RaftState.String()))
-		}
+		s.softStateChanged(rd.SoftState)
 	}
 	if rd.HardState != nil && !raft.IsEmptyHardState(rd.HardState) {
 		s.term.Store(rd.HardState.GetTerm())
@@ -99,7 +95,7 @@ func (s *Server) handleReady(rd raft.Ready) error {
 	// 1. Send what promises nothing about this node's disk, while the disk
 	// write below is in progress (see splitMessages).
 	early, durable := splitMessages(rd.Messages)
-	s.transport.Send(early)
+	s.sendToPeers(early)
 
 	// 2. Persist: snapshot, then entries and hard state (fsynced when
 	// MustSync).
@@ -128,11 +124,15 @@ func (s *Server) handleReady(rd raft.Ready) error {
 	}
 
 	// 3. Send the responses that vouch for what was just made durable.
-	s.transport.Send(durable)
+	s.sendToPeers(durable)
 
-	// 4. Apply, and release the reads waiting on a confirmed index.
+	// 4. Apply, wake the watchers, and release the reads waiting on a
+	// confirmed index.
 	if err := s.applyEntries(rd.CommittedEntries); err != nil {
 		return err
+	}
+	if len(rd.CommittedEntries) > 0 {
+		s.kvChanged.notify()
 	}
 	for _, rs := range rd.ReadStates {
 		s.reads.trigger(rs.RequestCtx, rs.Index)
@@ -144,6 +144,25 @@ func (s *Server) handleReady(rd raft.Ready) error {
 	return nil
 }
 
+// softStateChanged records the leader raft reports. A node that is not the
+// leader forgets the lease clock; a new leader starts it only once it has
+// applied the first entry of its term (applyNormal).
+func (s *Server) softStateChanged(st *raft.SoftState) {
+	if old := s.lead.Swap(st.Lead); old != st.Lead {
+		s.lg.Info("leader changed",
+			zap.String("leader", fmt.Sprintf("%x", st.Lead)),
+			zap.String("raft-state", st.RaftState.String()))
+	}
+	if st.Lead == raft.None {
+		s.leaderlessSince.CompareAndSwap(0, time.Now().UnixNano())
+	} else {
+		s.leaderlessSince.Store(0)
+	}
+	if st.RaftState != raft.StateLeader {
+		s.lessor.demote()
+	}
+}
+
 // restoreSnapshot replaces the state machine with a snapshot the leader sent.
 func (s *Server) restoreSnapshot(snap *raftpb.Snapshot) error {
 	st, err := unmarshalReplicatedState(snap.GetData())
@@ -153,7 +172,10 @@ func (s *Server) restoreSnapshot(snap *raftpb.Snapshot) error {
 	s.stateMu.Lock()
 	s.state = st
 	members := st.members.Members()
+	ttls := st.kv.LeaseTTLs()
 	s.stateMu.Unlock()
+	s.lessor.resync(ttls)
+	s.kvChanged.notify()
 
 	index := snap.GetMetadata().GetIndex()
 	s.confState = snap.GetMetadata().GetConfState()
@@ -186,7 +208,17 @@ func (s *Server) applyEntries(entries []*raftpb.Entry) error {
 
 func (s *Server) applyNormal(e *raftpb.Entry) {
 	if len(e.GetData()) == 0 {
-		return // the empty entry a new leader appends
+		// The empty entry a new leader appends. Once the leader has applied
+		// it, it has applied everything of the terms before: it starts the
+		// lease clock, giving every lease a full TTL plus an election
+		// timeout (etcd's Promote).
+		if s.isLeader() {
+			s.stateMu.RLock()
+			ttls := s.state.kv.LeaseTTLs()
+			s.stateMu.RUnlock()
+			s.lessor.promote(ttls, s.cfg.ElectionTimeout)
+		}
+		return
 	}
 	var req pb.InternalRaftRequest
 	if err := proto.Unmarshal(e.GetData(), &req); err != nil {
@@ -201,6 +233,14 @@ func (s *Server) applyNormal(e *raftpb.Entry) {
 		s.lg.Warn("skipping duplicate request", zap.Uint64("index", e.GetIndex()),
 			zap.String("request-id", fmt.Sprintf("%x", req.GetHeader().GetID())))
 		return
+	}
+	if res.err == nil {
+		switch {
+		case req.GetLeaseGrant() != nil:
+			s.lessor.granted(req.GetLeaseGrant().GetID(), req.GetLeaseGrant().GetTTL())
+		case req.GetLeaseRevoke() != nil:
+			s.lessor.revoked(req.GetLeaseRevoke().GetID())
+		}
 	}
 	res.term = e.GetTerm()
 	s.proposals.trigger(req.GetHeader().GetID(), res)

@@ -4,9 +4,10 @@
 // A node is go.etcd.io/raft/v3 with etcd's WAL and snapshotter for
 // durability, etcd's rafthttp for the peer transport, and kvstore (a pure
 // state machine with etcd's revision and Txn rules) as the replicated state.
-// Clients use clientv3 unchanged: KV (Range, Put, DeleteRange, Txn), Cluster
-// (MemberList, MemberAdd, MemberRemove), Maintenance.Status and the gRPC
-// health service are served; everything else answers Unimplemented.
+// Clients use clientv3 unchanged: KV (Range, Put, DeleteRange, Txn,
+// Compact), Watch, Lease, Cluster (MemberList, MemberAdd, MemberRemove),
+// Maintenance.Status and the gRPC health service are served; everything
+// else answers Unimplemented.
 //
 // The promises a correct node keeps, and which the bug modes (BugMode) break
 // one at a time:
@@ -14,7 +15,11 @@
 //     before any message that depends on them is sent;
 //   - a write is acknowledged only after it is committed and applied here;
 //   - a linearizable read waits for a ReadIndex confirmed by a quorum and for
-//     the local state to apply up to it; only serializable reads are local.
+//     the local state to apply up to it; only serializable reads are local;
+//   - a watcher is sent every event on its keys from its start revision, in
+//     order, once, or is canceled with the compaction revision;
+//   - only the leader expires leases, by proposing their revoke through
+//     raft; every replica applies the same revokes.
 package kvnode
 
 import (
@@ -25,6 +30,7 @@ import (
 	"net/url"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.etcd.io/etcd/server/v3/etcdserver/api/rafthttp"
 	"go.etcd.io/raft/v3"
@@ -62,6 +68,24 @@ type Server struct {
 	applied *appliedIndex
 	lead    atomic.Uint64
 	term    atomic.Uint64
+	// leaderlessSince is when this node last lost its leader (Unix
+	// nanoseconds), or 0 while it knows one.
+	leaderlessSince atomic.Int64
+	// recovered says the node started from its data directory.
+	recovered bool
+
+	// lessor is the leader's clock for leases; kvChanged wakes the watch
+	// streams whenever the key-value state may have changed.
+	lessor        *lessor
+	kvChanged     *broadcaster
+	leaderStreams *leaderStreams
+	// forwardClient carries lease renewals and TTL lookups to the leader.
+	forwardClient *http.Client
+	// isolated drops all raft traffic with peers, as a partition would;
+	// only tests set it (export_test.go).
+	isolated atomic.Bool
+	// workers counts the background goroutines that stop must wait for.
+	workers sync.WaitGroup
 
 	proposals  *proposalWaiters
 	reads      *readWaiters
@@ -103,6 +127,10 @@ func Start(cfg Config) (_ *Server, err error) {
 		proposals:      newProposalWaiters(),
 		reads:          newReadWaiters(),
 		readRounds:     newReadRounds(),
+		lessor:         newLessor(),
+		kvChanged:      newBroadcaster(),
+		leaderStreams:  newLeaderStreams(),
+		forwardClient:  &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}},
 		stopping:       make(chan struct{}),
 		loopDone:       make(chan struct{}),
 		readsDone:      make(chan struct{}),
@@ -142,9 +170,13 @@ func Start(cfg Config) (_ *Server, err error) {
 	s.servePeers()
 	s.serveClients()
 
+	s.leaderlessSince.Store(time.Now().UnixNano())
 	go s.run()
 	go s.readLoop()
 	go s.publishAttributes()
+	s.goWorker(s.expireLeases)
+	s.goWorker(s.autoCompact)
+	s.goWorker(s.monitorLeader)
 	s.disk.purgeOldFiles(s.stopping)
 	lg.Info("kvnode started",
 		zap.String("member-id", fmt.Sprintf("%x", s.memberID)),
@@ -198,7 +230,10 @@ func (s *Server) stop(cause error) {
 		close(s.stopping)
 		s.health.Shutdown()
 		s.grpcServer.Stop()
+		s.workers.Wait()
 		<-s.loopDone
+		s.lessor.demote()
+		s.forwardClient.CloseIdleConnections()
 		s.node.Stop()
 		<-s.readsDone
 		s.transport.Stop()
@@ -211,6 +246,16 @@ func (s *Server) stop(cause error) {
 		s.lg.Info("kvnode stopped")
 		close(s.done)
 	})
+}
+
+// goWorker runs f in a goroutine that stop waits for; f must return soon
+// after s.stopping is closed.
+func (s *Server) goWorker(f func()) {
+	s.workers.Add(1)
+	go func() {
+		defer s.workers.Done()
+		f()
+	}()
 }
 
 // closePartial releases what a failed Start had opened.

@@ -22,16 +22,17 @@ const recentRequestWindow = 4096
 // applyResult is what applying one request produced, for the client waiting
 // on it.
 type applyResult struct {
-	// response is a *pb.PutResponse, *pb.DeleteRangeResponse or
-	// *pb.TxnResponse, or nil for a member attribute update.
+	// response is the request's response (*pb.PutResponse,
+	// *pb.LeaseGrantResponse, ...), or nil for a member attribute update.
 	response proto.Message
 	err      error
 	// term is the raft term of the entry, for the response header.
 	term uint64
 }
 
-// replicatedState is everything the raft log decides: the key-value store,
-// the membership, and the request IDs applied recently. It is deterministic:
+// replicatedState is everything the raft log decides: the key-value store
+// (with its history and leases), the membership, and the request IDs applied
+// recently. It is deterministic:
 // replicas applying the same entries hold equal states. Not safe for
 // concurrent use; the server guards it.
 type replicatedState struct {
@@ -74,6 +75,12 @@ func (st *replicatedState) applyRequest(req *pb.InternalRaftRequest) (res applyR
 		res.response, res.err = st.kv.DeleteRange(req.GetDeleteRange())
 	case req.GetTxn() != nil:
 		res.response, res.err = st.kv.Txn(req.GetTxn())
+	case req.GetCompaction() != nil:
+		res.response, res.err = st.kv.Compact(req.GetCompaction())
+	case req.GetLeaseGrant() != nil:
+		res.response, res.err = st.kv.LeaseGrant(req.GetLeaseGrant())
+	case req.GetLeaseRevoke() != nil:
+		res.response, res.err = st.kv.LeaseRevoke(req.GetLeaseRevoke())
 	case req.GetClusterMemberAttrSet() != nil:
 		set := req.GetClusterMemberAttrSet()
 		attrs := set.GetMemberAttributes()

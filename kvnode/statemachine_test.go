@@ -75,3 +75,43 @@ func TestReplicatedStateConfChanges(t *testing.T) {
 	_, err = st.checkConfChange(remove)
 	require.ErrorIs(t, err, membership.ErrIDRemoved)
 }
+
+// TestReplicatedStateLeasesAndCompaction applies lease and compaction
+// requests as the raft log delivers them, and checks that a snapshot of
+// the state keeps both.
+func TestReplicatedStateLeasesAndCompaction(t *testing.T) {
+	st := newReplicatedState()
+	apply := func(id uint64, req *pb.InternalRaftRequest) applyResult {
+		t.Helper()
+		req.Header = &pb.RequestHeader{ID: id}
+		res, dup := st.applyRequest(req)
+		require.False(t, dup)
+		return res
+	}
+	res := apply(1, &pb.InternalRaftRequest{LeaseGrant: &pb.LeaseGrantRequest{ID: 42, TTL: 3}})
+	require.NoError(t, res.err)
+	require.EqualValues(t, 42, res.response.(*pb.LeaseGrantResponse).ID)
+	res = apply(2, &pb.InternalRaftRequest{Put: &pb.PutRequest{Key: []byte("k"), Lease: 42}})
+	require.NoError(t, res.err)
+	for id := uint64(3); id < 6; id++ {
+		require.NoError(t, apply(id, putRequest(0, "other", "v")).err)
+	}
+	res = apply(6, &pb.InternalRaftRequest{Compaction: &pb.CompactionRequest{Revision: 3}})
+	require.NoError(t, res.err)
+	require.EqualValues(t, 3, st.kv.CompactRevision())
+
+	data, err := st.marshal()
+	require.NoError(t, err)
+	restored, err := unmarshalReplicatedState(data)
+	require.NoError(t, err)
+	require.EqualValues(t, 3, restored.kv.CompactRevision())
+	require.Equal(t, map[int64]int64{42: 3}, restored.kv.LeaseTTLs())
+
+	res = apply(7, &pb.InternalRaftRequest{LeaseRevoke: &pb.LeaseRevokeRequest{ID: 42}})
+	require.NoError(t, res.err)
+	resp, err := st.kv.Range(&pb.RangeRequest{Key: []byte("k")})
+	require.NoError(t, err)
+	require.Empty(t, resp.Kvs, "the revoke deleted the lease's key")
+	res = apply(8, &pb.InternalRaftRequest{LeaseRevoke: &pb.LeaseRevokeRequest{ID: 42}})
+	require.Error(t, res.err, "a lease is revoked once")
+}

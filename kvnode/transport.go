@@ -90,6 +90,8 @@ func (s *Server) servePeers() {
 	mux.Handle(rafthttp.RaftPrefix, raftHandler)
 	mux.Handle(rafthttp.RaftPrefix+"/", raftHandler)
 	mux.HandleFunc(membersPath, s.serveMembers)
+	mux.HandleFunc(leaseRenewPath, s.serveLeaseRenew)
+	mux.HandleFunc(leaseTTLPath, s.serveLeaseTTL)
 	s.peerServer = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	for _, ln := range s.peerListener {
 		go func() {
@@ -120,12 +122,34 @@ func (s *Server) serveMembers(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// errIsolated is the reason a message is dropped while a test isolates the
+// node.
+var errIsolated = errors.New("kvnode: isolated from its peers (test partition)")
+
+// sendToPeers hands messages to the transport, unless a test isolates the
+// node: then they are dropped, as a partition would, and a dropped snapshot
+// is reported as failed so that the leader sends it again later.
+func (s *Server) sendToPeers(msgs []*raftpb.Message) {
+	if !s.isolated.Load() {
+		s.transport.Send(msgs)
+		return
+	}
+	for _, m := range msgs {
+		if m.GetType() == raftpb.MsgSnap {
+			s.node.ReportSnapshot(m.GetTo(), raft.SnapshotFailure)
+		}
+	}
+}
+
 // peerRaft is what rafthttp calls back into: incoming messages and the
 // delivery reports raft needs (unreachable peers, snapshot outcomes).
 type peerRaft struct{ s *Server }
 
 // Process steps a message received from a peer into raft.
 func (p peerRaft) Process(ctx context.Context, m *raftpb.Message) error {
+	if p.s.isolated.Load() {
+		return errIsolated
+	}
 	if p.IsIDRemoved(m.GetFrom()) {
 		return fmt.Errorf("message from removed member %x", m.GetFrom())
 	}

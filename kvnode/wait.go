@@ -125,3 +125,28 @@ func (a *appliedIndex) waitFor(ctx context.Context, index uint64) error {
 		}
 	}
 }
+
+// broadcaster wakes everyone waiting for a change: wait returns a channel
+// that notify closes (and replaces). Watch streams wait on one for changes
+// of the key-value state.
+type broadcaster struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func newBroadcaster() *broadcaster { return &broadcaster{ch: make(chan struct{})} }
+
+// wait returns a channel closed at the next notify.
+func (b *broadcaster) wait() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ch
+}
+
+// notify wakes every waiter.
+func (b *broadcaster) notify() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	close(b.ch)
+	b.ch = make(chan struct{})
+}

@@ -13,28 +13,34 @@ import (
 //
 // Supported: single keys and intervals (range_end, including "\x00"), limit,
 // count_only, keys_only, sort_order and sort_target, the min/max create and
-// mod revision filters, and revision equal to the current one (or <= 0).
-// An older revision fails with ErrGRPCCompacted and a newer one with
-// ErrGRPCFutureRev, the errors etcd returns for the same requests.
+// mod revision filters, and any revision from the compaction point up to the
+// current one (<= 0 means the current one). A revision below the compaction
+// point fails with ErrGRPCCompacted and a newer one with ErrGRPCFutureRev,
+// the errors etcd returns for the same requests. As in etcd, the header
+// carries the current revision whichever revision was read.
 func (s *Store) Range(req *pb.RangeRequest) (*pb.RangeResponse, error) {
 	if err := ValidateRange(req); err != nil {
 		return nil, err
 	}
-	return s.rangeKeys(req, s.revision)
+	return s.rangeKeys(req, s.revision, nil)
 }
 
 // rangeKeys is Range without request validation (Txn validates up front).
 // visible is the revision the reader sees: inside a Txn that has already
-// written, it is the revision the Txn will commit at.
-func (s *Store) rangeKeys(req *pb.RangeRequest, visible int64) (*pb.RangeResponse, error) {
-	switch rev := req.GetRevision(); {
+// written, it is the revision the Txn will commit at, and pending is that
+// Txn (nil outside a Txn).
+func (s *Store) rangeKeys(req *pb.RangeRequest, visible int64, pending *writeTxn) (*pb.RangeResponse, error) {
+	rev := req.GetRevision()
+	switch {
 	case rev > visible:
 		return nil, rpctypes.ErrGRPCFutureRev
-	case rev > 0 && rev < visible:
+	case rev > 0 && rev < s.compactRevision:
 		return nil, rpctypes.ErrGRPCCompacted
+	case rev <= 0:
+		rev = visible
 	}
 
-	keys := s.keysIn(req.GetKey(), req.GetRangeEnd())
+	keys, recs := s.recordsAt(req.GetKey(), req.GetRangeEnd(), rev, pending)
 	resp := &pb.RangeResponse{
 		Header: &pb.ResponseHeader{Revision: visible},
 		Count:  int64(len(keys)),
@@ -44,8 +50,8 @@ func (s *Store) rangeKeys(req *pb.RangeRequest, visible int64) (*pb.RangeRespons
 	}
 
 	kvs := make([]*mvccpb.KeyValue, 0, len(keys))
-	for _, k := range keys {
-		r := s.get(k)
+	for i, k := range keys {
+		r := recs[i]
 		if !passesFilters(req, r) {
 			continue
 		}

@@ -39,7 +39,8 @@ func TestRange(t *testing.T) {
 		{name: "min mod revision filter", req: &pb.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, MinModRevision: 6}, wantKeys: []string{"b/1", "c"}, wantCount: 5},
 		{name: "max create revision filter", req: &pb.RangeRequest{Key: []byte{0}, RangeEnd: []byte{0}, MaxCreateRevision: 3}, wantKeys: []string{"a", "b/1"}, wantCount: 5},
 		{name: "current revision", req: &pb.RangeRequest{Key: []byte("a"), Revision: 7}, wantKeys: []string{"a"}, wantCount: 1},
-		{name: "old revision is compacted", req: &pb.RangeRequest{Key: []byte("a"), Revision: 3}, wantErr: rpctypes.ErrGRPCCompacted},
+		{name: "old revision reads the past", req: &pb.RangeRequest{Key: []byte("b/"), RangeEnd: []byte("b0"), Revision: 4}, wantKeys: []string{"b/1", "b/2"}, wantCount: 2},
+		{name: "revision before the key existed", req: &pb.RangeRequest{Key: []byte("a"), Revision: 1}, wantCount: 0},
 		{name: "future revision", req: &pb.RangeRequest{Key: []byte("a"), Revision: 8}, wantErr: rpctypes.ErrGRPCFutureRev},
 		{name: "empty key", req: &pb.RangeRequest{}, wantErr: rpctypes.ErrGRPCEmptyKey},
 	}

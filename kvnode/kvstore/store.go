@@ -13,9 +13,16 @@
 // revision that last changed it, and its version counts the changes since its
 // creation; deleting a key resets all three.
 //
-// Unlike etcd, only the newest version of each key is kept. A Range at an
-// older revision therefore fails with ErrGRPCCompacted: the history has, in
-// effect, been compacted up to the current revision.
+// As etcd's mvcc store, the Store keeps the history of every revision since
+// its compaction point (history.go): a Range may read an older revision, and
+// watchers replay the events of old revisions. Compact drops the history
+// below a revision; reads and watches below it then fail with
+// ErrGRPCCompacted.
+//
+// Leases (lease.go) are part of the replicated state: which leases exist,
+// their granted TTLs and the keys attached to them. When a lease expires is
+// not: that is decided by the leader's clock, outside the store, and reaches
+// the store as a LeaseRevoke in the log.
 package kvstore
 
 import (
@@ -24,12 +31,15 @@ import (
 	"go.etcd.io/etcd/api/v3/mvccpb"
 )
 
-// record is the newest version of one key.
+// record is one version of one key. Records are immutable once stored: a
+// change installs a new record, so that the history can share them.
 type record struct {
 	value          []byte
 	createRevision int64
 	modRevision    int64
 	version        int64
+	// lease is the lease the key is attached to, or 0.
+	lease int64
 }
 
 // Store is the key-value state. The zero value is not usable; call New.
@@ -42,11 +52,19 @@ type Store struct {
 	sortedKeys []string
 	// size is the sum of key and value lengths, reported as the database size.
 	size int64
+
+	// leases holds every granted lease by ID.
+	leases map[int64]*leaseRecord
+	// compactRevision is the lowest revision that can still be read or
+	// watched; history holds the changes of every revision from it up to
+	// revision, oldest first.
+	compactRevision int64
+	history         []revisionChanges
 }
 
 // New returns an empty store at revision 1, as a fresh etcd cluster is.
 func New() *Store {
-	return &Store{revision: 1, records: make(map[string]*record)}
+	return &Store{revision: 1, records: make(map[string]*record), leases: make(map[int64]*leaseRecord)}
 }
 
 // Revision returns the current global revision.
@@ -58,18 +76,24 @@ func (s *Store) Len() int { return len(s.records) }
 // Size returns the total number of bytes in keys and values.
 func (s *Store) Size() int64 { return s.size }
 
-// Clone returns a deep copy of s. Values are shared, since the store never
-// mutates a value slice in place.
+// Clone returns a deep copy of s. Records and history entries are shared,
+// since the store never mutates them once stored.
 func (s *Store) Clone() *Store {
 	c := &Store{
-		revision:   s.revision,
-		records:    make(map[string]*record, len(s.records)),
-		sortedKeys: append([]string(nil), s.sortedKeys...),
-		size:       s.size,
+		revision:        s.revision,
+		records:         make(map[string]*record, len(s.records)),
+		sortedKeys:      append([]string(nil), s.sortedKeys...),
+		size:            s.size,
+		leases:          make(map[int64]*leaseRecord, len(s.leases)),
+		compactRevision: s.compactRevision,
+		// The entries of the history are never modified once appended.
+		history: append([]revisionChanges(nil), s.history...),
 	}
 	for k, r := range s.records {
-		copied := *r
-		c.records[k] = &copied
+		c.records[k] = r
+	}
+	for id, l := range s.leases {
+		c.leases[id] = l.clone()
 	}
 	return c
 }
@@ -77,10 +101,12 @@ func (s *Store) Clone() *Store {
 // get returns the record of key, or nil.
 func (s *Store) get(key string) *record { return s.records[key] }
 
-// set stores r under key, keeping sortedKeys ordered.
+// set stores r under key, keeping sortedKeys ordered and the key attached to
+// r's lease only.
 func (s *Store) set(key string, r *record) {
 	if old, ok := s.records[key]; ok {
 		s.size += int64(len(r.value) - len(old.value))
+		s.detach(old.lease, key)
 	} else {
 		i := sort.SearchStrings(s.sortedKeys, key)
 		s.sortedKeys = append(s.sortedKeys, "")
@@ -89,6 +115,7 @@ func (s *Store) set(key string, r *record) {
 		s.size += int64(len(key) + len(r.value))
 	}
 	s.records[key] = r
+	s.attach(r.lease, key)
 }
 
 // remove deletes key if present.
@@ -98,6 +125,7 @@ func (s *Store) remove(key string) {
 		return
 	}
 	delete(s.records, key)
+	s.detach(old.lease, key)
 	i := sort.SearchStrings(s.sortedKeys, key)
 	s.sortedKeys = append(s.sortedKeys[:i], s.sortedKeys[i+1:]...)
 	s.size -= int64(len(key) + len(old.value))
@@ -135,6 +163,7 @@ func (r *record) keyValue(key string, keysOnly bool) *mvccpb.KeyValue {
 		CreateRevision: r.createRevision,
 		ModRevision:    r.modRevision,
 		Version:        r.version,
+		Lease:          r.lease,
 	}
 	if !keysOnly {
 		kv.Value = r.value

@@ -78,7 +78,7 @@ func (w *writeTxn) txn(req *pb.TxnRequest) (*pb.TxnResponse, error) {
 			if w.changed {
 				visible = w.rev
 			}
-			r, err := w.s.rangeKeys(op.GetRequestRange(), visible)
+			r, err := w.s.rangeKeys(op.GetRequestRange(), visible, w)
 			if err != nil {
 				return nil, err
 			}
@@ -166,8 +166,7 @@ func compareRecord(c *pb.Compare, r *record) bool {
 	case pb.Compare_MOD:
 		order = compareInt64(r.modRevision, c.GetModRevision())
 	case pb.Compare_LEASE:
-		// kvnode has no leases: every key is attached to lease 0.
-		order = compareInt64(0, c.GetLease())
+		order = compareInt64(r.lease, c.GetLease())
 	default:
 		return false
 	}

@@ -92,31 +92,35 @@ func validateOps(ops []*pb.RequestOp) error {
 	return nil
 }
 
-// keyInterval is a deleted key range: [start, end), or [start, ∞) when
-// unbounded.
-type keyInterval struct {
+// KeyInterval is the set of keys a request names: [start, end), or
+// [start, ∞) when unbounded.
+type KeyInterval struct {
 	start, end string
 	unbounded  bool
 }
 
-func (iv keyInterval) contains(key string) bool {
+// Contains reports whether key is in the interval.
+func (iv KeyInterval) Contains(key string) bool {
 	return key >= iv.start && (iv.unbounded || key < iv.end)
 }
 
-func newKeyInterval(key, rangeEnd []byte) keyInterval {
+// NewKeyInterval reads key and rangeEnd the way etcd reads a request: an
+// empty rangeEnd names the single key, "\x00" every key >= key, anything
+// else the half-open interval [key, rangeEnd).
+func NewKeyInterval(key, rangeEnd []byte) KeyInterval {
 	switch {
 	case len(rangeEnd) == 0:
-		return keyInterval{start: string(key), end: string(key) + "\x00"}
+		return KeyInterval{start: string(key), end: string(key) + "\x00"}
 	case len(rangeEnd) == 1 && rangeEnd[0] == 0:
-		return keyInterval{start: string(key), unbounded: true}
+		return KeyInterval{start: string(key), unbounded: true}
 	default:
-		return keyInterval{start: string(key), end: string(rangeEnd)}
+		return KeyInterval{start: string(key), end: string(rangeEnd)}
 	}
 }
 
-func coveredBy(dels []keyInterval, key string) bool {
+func coveredBy(dels []KeyInterval, key string) bool {
 	for _, iv := range dels {
-		if iv.contains(key) {
+		if iv.Contains(key) {
 			return true
 		}
 	}
@@ -125,11 +129,11 @@ func coveredBy(dels []keyInterval, key string) bool {
 
 // branchWrites returns the keys a branch puts and the intervals it deletes,
 // including those of nested Txns, or ErrGRPCDuplicateKey.
-func branchWrites(ops []*pb.RequestOp) (map[string]bool, []keyInterval, error) {
-	var dels []keyInterval
+func branchWrites(ops []*pb.RequestOp) (map[string]bool, []KeyInterval, error) {
+	var dels []KeyInterval
 	for _, op := range ops {
 		if d := op.GetRequestDeleteRange(); d != nil {
-			dels = append(dels, newKeyInterval(d.GetKey(), d.GetRangeEnd()))
+			dels = append(dels, NewKeyInterval(d.GetKey(), d.GetRangeEnd()))
 		}
 	}
 	puts := make(map[string]bool)

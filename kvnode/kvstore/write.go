@@ -35,10 +35,12 @@ func (w *writeTxn) remember(key string) {
 	w.undoOrder = append(w.undoOrder, key)
 }
 
-// commit ends the request and returns the revision the store is now at.
+// commit ends the request, records its changes in the history, and returns
+// the revision the store is now at.
 func (w *writeTxn) commit() int64 {
 	if w.changed {
 		w.s.revision = w.rev
+		w.s.appendHistory(w.rev, w.undoOrder, w.undo)
 	}
 	return w.s.revision
 }
@@ -55,9 +57,10 @@ func (w *writeTxn) rollback() {
 	}
 }
 
-// Put stores a value, as etcd's KV.Put does. It supports prev_kv and
-// ignore_value; leases do not exist in kvnode, so a non-zero lease fails with
-// ErrGRPCLeaseNotFound.
+// Put stores a value, as etcd's KV.Put does, with prev_kv, ignore_value,
+// ignore_lease and lease (which must exist: ErrGRPCLeaseNotFound). A put
+// attaches the key to its lease and detaches it from the one it had; a put
+// without a lease leaves the key on none.
 func (s *Store) Put(req *pb.PutRequest) (*pb.PutResponse, error) {
 	if err := ValidatePut(req); err != nil {
 		return nil, err
@@ -87,15 +90,19 @@ func (s *Store) DeleteRange(req *pb.DeleteRangeRequest) (*pb.DeleteRangeResponse
 func (w *writeTxn) put(req *pb.PutRequest) (*pb.PutResponse, error) {
 	key := string(req.GetKey())
 	old := w.s.get(key)
-	if req.GetLease() != 0 {
+	lease := req.GetLease()
+	if lease != 0 && w.s.leases[lease] == nil {
 		return nil, rpctypes.ErrGRPCLeaseNotFound
+	}
+	if (req.GetIgnoreValue() || req.GetIgnoreLease()) && old == nil {
+		return nil, rpctypes.ErrGRPCKeyNotFound
 	}
 	value := req.GetValue()
 	if req.GetIgnoreValue() {
-		if old == nil {
-			return nil, rpctypes.ErrGRPCKeyNotFound
-		}
 		value = old.value
+	}
+	if req.GetIgnoreLease() {
+		lease = old.lease
 	}
 
 	resp := &pb.PutResponse{}
@@ -107,6 +114,7 @@ func (w *writeTxn) put(req *pb.PutRequest) (*pb.PutResponse, error) {
 		createRevision: w.rev,
 		modRevision:    w.rev,
 		version:        1,
+		lease:          lease,
 	}
 	if old != nil {
 		next.createRevision = old.createRevision

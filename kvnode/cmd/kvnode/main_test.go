@@ -21,6 +21,8 @@ func TestBadFlagsExit254(t *testing.T) {
 		{"name not in cluster", []string{"--name", "n9", "--initial-cluster", "n1=http://127.0.0.1:2380"}, "--initial-cluster"},
 		{"tls url", []string{"--listen-client-urls", "https://0.0.0.0:2379"}, "--listen-client-urls"},
 		{"stray argument", []string{"extra"}, "extra"},
+		{"periodic compaction", []string{"--auto-compaction-mode", "periodic"}, "--auto-compaction-mode"},
+		{"bad progress interval", []string{"--watch-progress-notify-interval", "often"}, "watch-progress-notify-interval"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
