@@ -191,3 +191,19 @@ func TestScenariosAreValid(t *testing.T) {
 	res.Results.Valid = harness.ValidTrue
 	assert.ErrorContains(t, sc.Check(res), "verdict VALID, want INVALID")
 }
+
+// TestWorkloadOnATargetWithoutItsAPIs: a target that lacks Lease and Watch
+// is refused the workloads that need them, naming the APIs, the targets
+// that serve them and the workloads it can serve.
+func TestWorkloadOnATargetWithoutItsAPIs(t *testing.T) {
+	kvOnly := targets.Custom{TargetName: "kvonly", LocalImage: "x", Args: func(harness.Node, []harness.Node, targets.ClusterState) []string { return nil },
+		Serves: []harness.API{harness.APITxn}}
+	_, err := Validate(Spec{Target: "kvonly", Workload: "lock-set"}, kvOnly)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--workload")
+	assert.Contains(t, err.Error(), "Lease and Watch APIs, which target kvonly does not implement")
+	assert.Contains(t, err.Error(), "run it against --target etcd or kvnode")
+	assert.Contains(t, err.Error(), "register, set, bank")
+	_, err = Validate(Spec{Target: "kvonly", Workload: "register"}, kvOnly)
+	assert.NoError(t, err)
+}

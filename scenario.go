@@ -74,6 +74,20 @@ var Scenarios = []Scenario{
 			Concurrency: 12, Rate: 200},
 		Expect: harness.ValidFalse, Caught: []string{"linearizable"},
 	},
+	{
+		Name:    "kvnode-watch-skip-after-restart",
+		Summary: "kvnode --bug watch-skip-after-restart drops the first event of a watch with a start revision on a restarted node: the watch checker must find the gap",
+		Spec: Spec{Target: "kvnode", TargetBug: "watch-skip-after-restart", Nodes: 3, Workload: "watch", Nemesis: []string{"kill"},
+			TimeLimit: 30 * time.Second, NemesisInterval: 5 * time.Second, Rate: 200},
+		Expect: harness.ValidFalse, Caught: []string{"watch"},
+	},
+	{
+		Name:    "kvnode-lease-follower-expiry",
+		Summary: "kvnode --bug lease-follower-expiry lets a node cut off from the leader expire leases by its own clock: the fenced lock must see a second holder's write",
+		Spec: Spec{Target: "kvnode", TargetBug: "lease-follower-expiry", Nodes: 3, Workload: "lock-etcd-set", Nemesis: []string{"partition"}, Partition: "one",
+			TimeLimit: 30 * time.Second, NemesisInterval: 6 * time.Second, Rate: 200},
+		Expect: harness.ValidFalse, Caught: []string{"lock"},
+	},
 }
 
 // LookupScenario finds a scenario by name.

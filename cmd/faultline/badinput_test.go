@@ -121,8 +121,7 @@ func badInputs(t *testing.T) []badInputCase {
 	add("partition", "--nodes", "3", "--partition", "majorities-ring")
 	add("kill-count", "--nodes", "3", "--kill-count", "4")
 	add("concurrency", "--workload", "watch", "--concurrency", "1")
-	add("workload", "--target", "kvnode", "--workload", "watch")
-	add("workload", "--target", "kvnode", "--workload", "lock-set")
+	add("workload", "--target", "kvnode", "--workload", "watch,set")
 	return cases
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/nemesis"
+	"github.com/faultline/faultline/targets"
 )
 
 // testFlags are the raw flags of 'faultline test', as typed. Numbers are
@@ -35,7 +36,7 @@ type testFlags struct {
 
 func (f *testFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.target, "target", faultline.DefaultTarget, "store under test: "+strings.Join(faultline.TargetNames(), ", "))
-	fs.StringVar(&f.targetBug, "target-bug", "", "bug mode passed to the target (kvnode: stale-read, early-ack, lost-restart)")
+	fs.StringVar(&f.targetBug, "target-bug", "", "bug mode passed to the target ("+bugModesHelp()+")")
 	fs.StringVar(&f.nodes, "nodes", "5", fmt.Sprintf("cluster size, 1..%d", harness.MaxNodes))
 	fs.StringVar(&f.workload, "workload", faultline.DefaultWorkload, "workload: "+strings.Join(faultline.WorkloadNames(), ", "))
 	fs.StringVar(&f.nemesis, "nemesis", "partition,kill", "faults: none, or a comma-separated list of "+strings.Join(fault.Names(), ", "))
@@ -229,4 +230,15 @@ func parseSeed(text string) (int64, error) {
 		return 0, harness.BadValue("seed", text, "want a whole number (0 draws one from the clock)")
 	}
 	return seed, nil
+}
+
+// bugModesHelp lists each built-in target's bug modes, for --help.
+func bugModesHelp() string {
+	var parts []string
+	for _, t := range faultline.BuiltinTargets() {
+		if b, ok := t.(targets.Bugged); ok {
+			parts = append(parts, t.Name()+": "+strings.Join(b.BugModes(), ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
 }

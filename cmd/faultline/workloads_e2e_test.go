@@ -191,32 +191,35 @@ func TestWatchOnEtcdUnderPartitionsIsValid(t *testing.T) {
 	assert.Equal(t, 3, complete, "a complete final watch on every node")
 }
 
-// TestKvnodeRefusesLockAndWatch: kvnode has no Lease or Watch API, so the
-// workloads that need them are bad input, refused before anything starts:
-// no run is stored, so no cluster was made.
-func TestKvnodeRefusesLockAndWatch(t *testing.T) {
-	refused := func(args ...string) result {
-		t.Helper()
-		store := t.TempDir()
-		r := runFaultline(t, time.Minute, append([]string{"test", "--store", store}, args...)...)
-		runs, err := os.ReadDir(store)
-		require.NoError(t, err)
-		assert.Empty(t, runs, "bad input must start nothing: %v", args)
-		return r
+// TestKvnodeServesLockAndWatch: kvnode has Lease and Watch now, so the
+// lock and watch workloads run on it, under partitions, and a correct
+// kvnode is valid.
+func TestKvnodeServesLockAndWatch(t *testing.T) {
+	for _, workload := range []string{"lock-etcd-set", "watch"} {
+		t.Run(workload, func(t *testing.T) {
+			store := t.TempDir()
+			r := runFaultline(t, 5*time.Minute, "test", "--target", "kvnode", "--nodes", "3", "--workload", workload,
+				"--nemesis", "partition", "--partition", "one", "--time-limit", "20", "--nemesis-interval", "6", "--store", store)
+			require.Equal(t, 0, r.code, "a correct kvnode must be valid under %s:\n%s", workload, r.stderr)
+			rs := readResults(t, latest(t, store))
+			assert.Equal(t, harness.ValidTrue, rs.Valid)
+		})
 	}
-	for workload, api := range map[string]string{"lock-set": "Lease and Watch APIs", "lock-etcd-set": "Lease and Watch APIs", "watch": "Watch API"} {
-		r := refused("--target", "kvnode", "--workload", workload)
-		assert.Equal(t, harness.ExitBadInput, r.code, workload)
-		assert.Contains(t, r.stderr, "--workload", workload)
-		assert.Contains(t, r.stderr, api, workload)
-		assert.Contains(t, r.stderr, "kvnode does not implement", workload)
-	}
+}
+
+// TestBadWorkloadFlagsStartNothing: a workload option that does not parse
+// is bad input, refused before anything starts: no run is stored.
+func TestBadWorkloadFlagsStartNothing(t *testing.T) {
 	for flag, args := range map[string][]string{
 		"set-mode":    {"--workload", "set", "--set-mode", "list"},
 		"lock-ttl":    {"--workload", "lock-set", "--lock-ttl", "0.5"},
 		"concurrency": {"--workload", "watch", "--concurrency", "1"},
 	} {
-		r := refused(args...)
+		store := t.TempDir()
+		r := runFaultline(t, time.Minute, append([]string{"test", "--store", store}, args...)...)
+		runs, err := os.ReadDir(store)
+		require.NoError(t, err)
+		assert.Empty(t, runs, "bad input must start nothing: %v", args)
 		assert.Equal(t, harness.ExitBadInput, r.code, flag)
 		assert.Contains(t, r.stderr, "--"+flag)
 	}

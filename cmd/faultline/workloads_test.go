@@ -24,16 +24,16 @@ func TestWorkloadFlags(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "2", s.WorkloadOptions["lock-ttl"], "the default TTL")
 	assert.NotContains(t, s.WorkloadOptions, "set-mode", "another workload's options are not stored")
-	_, err = specOf(t, "--target", "kvnode", "--workload", "bank")
-	require.NoError(t, err, "kvnode serves the bank")
+	for _, w := range []string{"bank", "watch", "lock-set", "lock-etcd-set"} {
+		_, err = specOf(t, "--target", "kvnode", "--workload", w)
+		require.NoError(t, err, "kvnode serves %s", w)
+	}
 
 	for _, bad := range []struct {
 		args []string
 		flag string
 		msg  string
 	}{
-		{[]string{"--target", "kvnode", "--workload", "watch"}, "workload", "Watch API"},
-		{[]string{"--target", "kvnode", "--workload", "lock-set"}, "workload", "Lease and Watch APIs"},
 		{[]string{"--workload", "set", "--set-mode", "tree"}, "set-mode", "keys, append"},
 		{[]string{"--workload", "lock-set", "--lock-ttl", "0"}, "lock-ttl", "whole number"},
 		{[]string{"--workload", "watch", "--concurrency", "1"}, "concurrency", "at least 2"},

@@ -37,7 +37,7 @@ const (
 const Package = "./kvnode/cmd/kvnode"
 
 // BugModes are the values --target-bug accepts for kvnode.
-var BugModes = []string{"stale-read", "early-ack", "lost-restart"}
+var BugModes = []string{"stale-read", "early-ack", "lost-restart", "watch-skip-after-restart", "lease-follower-expiry"}
 
 // Target is kvnode, optionally in a bug mode.
 type Target struct {
@@ -62,9 +62,11 @@ func (Target) BugModes() []string { return BugModes }
 // WithBug returns kvnode in bug mode bug.
 func (Target) WithBug(bug string) targets.Target { return Target{Bug: bug} }
 
-// APIs are the APIs kvnode serves: KV with Txn. It answers Unimplemented
-// to Lease and Watch (kvnode/README.md).
-func (Target) APIs() []harness.API { return []harness.API{harness.APITxn} }
+// APIs are the APIs kvnode serves: KV with Txn, Lease and Watch
+// (kvnode/README.md).
+func (Target) APIs() []harness.API {
+	return []harness.API{harness.APITxn, harness.APILease, harness.APIWatch}
+}
 
 // ValidateBug reports whether bug is a kvnode bug mode (or empty).
 func ValidateBug(bug string) error {
