@@ -111,3 +111,44 @@ type Exit struct {
 	// Line is the line of its log that says why, if one does.
 	Line string `json:"line,omitempty"`
 }
+
+// Maintainer is a cluster whose store takes etcd's maintenance calls:
+// compaction, defragmentation, leadership transfer, snapshots and hashes
+// of the key-value store. It is optional; the admin faults and the check
+// of the replicas at the end need it, and a store may refuse a call it
+// does not serve (the error then says so).
+type Maintainer interface {
+	// Compact compacts the store's history through n up to revision, or,
+	// when revision is 0 or less, up to that many revisions behind n's
+	// current one. It returns the revision compacted at.
+	Compact(ctx context.Context, n Node, revision int64) (int64, error)
+	// Defragment defragments n's backend.
+	Defragment(ctx context.Context, n Node) error
+	// MoveLeader makes to the leader, through the current one, and
+	// returns the node that led before.
+	MoveLeader(ctx context.Context, to Node) (string, error)
+	// Snapshot streams a snapshot of n's store and returns its size in
+	// bytes and the revision n was at.
+	Snapshot(ctx context.Context, n Node) (size, revision int64, err error)
+	// HashKV hashes n's key-value store up to revision (0: its current
+	// one).
+	HashKV(ctx context.Context, n Node, revision int64) (HashKV, error)
+}
+
+// HashKV is one member's hash of its key-value store.
+type HashKV struct {
+	// Node is the member's node.
+	Node string `json:"node"`
+	// Revision is the revision hashed up to; Current the member's current
+	// revision when it answered.
+	Revision int64 `json:"revision"`
+	Current  int64 `json:"current"`
+	// CompactRevision is the member's compacted revision.
+	CompactRevision int64 `json:"compact_revision"`
+	// Hash is the hash.
+	Hash uint32 `json:"hash"`
+}
+
+// HashKVF is the f of the ops the runner records, as MonitorProcess, with
+// each member's HashKV at the end of a run.
+const HashKVF = "hashkv"
