@@ -1,6 +1,7 @@
 package release
 
 import (
+	"encoding/base64"
 	"os"
 	"os/exec"
 	"strings"
@@ -37,3 +38,6 @@ func entries(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// b64 is s in standard base64, as etcd's JSON gateway wants keys and values.
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
