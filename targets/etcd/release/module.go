@@ -58,7 +58,8 @@ func IsPinned(v Version) bool { return slices.Contains(Pinned, v.String()) }
 // FindModule returns the build module of v, a release Resolve accepted.
 // A Pinned release's is the one kept in the repository (it is an error
 // for it to be missing: CI must build what the repository says); any
-// other's is in CacheDir, generated there the first time with Generate.
+// other's is in CacheDir, generated there with Generate the first time,
+// and again when it lacks a fix that fixes now lists for v.
 func FindModule(ctx context.Context, v Version) (Module, error) {
 	if IsPinned(v) {
 		root, err := targets.ModuleRoot()
@@ -77,7 +78,10 @@ func FindModule(ctx context.Context, v Version) (Module, error) {
 	}
 	m := Module{Version: v, Dir: filepath.Join(cache, v.String())}
 	if err := hasModuleFiles(m.Dir); err == nil {
-		return m, nil
+		if checkModule(ctx, m.Dir, v) == nil {
+			return m, nil
+		}
+		// Made before a fix it now needs: make it again.
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return Module{}, fmt.Errorf("build module of etcd %s: %w", v, err)
 	}

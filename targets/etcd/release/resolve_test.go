@@ -61,4 +61,17 @@ func TestCachedBuildModule(t *testing.T) {
 	info2, err := os.Stat(filepath.Join(dir, "go.sum"))
 	require.NoError(t, err)
 	require.Equal(t, info.ModTime(), info2.ModTime(), "a cached build module is generated once")
+
+	// A fix added later for the release makes the next Spec generate the
+	// cached module again, with the fix and its comment.
+	saved := fixes
+	t.Cleanup(func() { fixes = saved })
+	fixes = []fix{{From: Version{3, 5, 21}, To: Version{3, 5, 21}, Module: "golang.org/x/sys", Version: "v0.42.0", Why: "a fix the test adds"}}
+	fixed, err := Spec(t.Context(), "v3.5.21", false)
+	require.NoError(t, err)
+	require.NotEqual(t, spec.Key, fixed.Key)
+	gomod, err = os.ReadFile(filepath.Join(dir, "go.mod"))
+	require.NoError(t, err)
+	require.Contains(t, string(gomod), "// a fix the test adds\nrequire golang.org/x/sys v0.42.0")
+	require.Equal(t, []string{"v3.5.21"}, entries(t, filepath.Dir(dir)))
 }
