@@ -16,4 +16,12 @@
 // HTTP endpoint when started with GOFAIL_HTTP=<host:port>: PUT /<name> with
 // a term such as "panic", "sleep(100)" or "1*panic" arms a failpoint,
 // DELETE /<name> disarms it, GET /<name> and GET / show them.
+//
+// Two things the live checks showed. gofail v0.2.0's bare "panic" term
+// panics with "failpoint panic: {}"; arm `panic("<name>")` to have the
+// name in the log (the stack trace has the failpoint's file and line
+// either way, as gofail keeps the line numbers). And in a single-member
+// cluster of a 3.5 release from v3.5.5 on, where raft commits entries in
+// the same Ready that appends them, etcd saves them past
+// raftBeforeSaveWaitWalSync, not raftBeforeSave.
 package release
