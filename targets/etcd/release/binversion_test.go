@@ -18,3 +18,8 @@ func TestBinaryVersionOfAMissingBinary(t *testing.T) {
 	_, err := BinaryVersion(t.Context(), "/nonexistent/etcd")
 	require.ErrorContains(t, err, "/nonexistent/etcd --version")
 }
+
+func TestFirstLines(t *testing.T) {
+	require.Equal(t, "a\nb", firstLines("a\nb", 2))
+	require.Equal(t, "a\nb\n... (2 more lines)", firstLines("a\nb\nc\nd", 2))
+}

@@ -26,8 +26,21 @@ func goCommand(ctx context.Context, dir string, env []string, args ...string) ([
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		// Tools run with go tool (gofail) report on standard output.
-		said := strings.TrimSpace(stderr.String() + "\n" + stdout.String())
+		said := firstLines(strings.TrimSpace(stderr.String()+"\n"+stdout.String()), maxErrorLines)
 		return stdout.Bytes(), fmt.Errorf("go %s in %s: %w\n%s", strings.Join(args, " "), dir, err, said)
 	}
 	return stdout.Bytes(), nil
+}
+
+// maxErrorLines bounds what of the go command's output an error quotes:
+// go mod tidy repeats a missing module once for every package it imports.
+const maxErrorLines = 12
+
+// firstLines returns the first n lines of s, and how many it left out.
+func firstLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) <= n {
+		return s
+	}
+	return fmt.Sprintf("%s\n... (%d more lines)", strings.Join(lines[:n], "\n"), len(lines)-n)
 }
