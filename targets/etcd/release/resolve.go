@@ -32,8 +32,9 @@ func resolve(ctx context.Context, s string) (Version, string, error) {
 }
 
 // unreachable are the go command's words for a proxy it could not talk to
-// (or no go command at all), as opposed to one that has no such version.
-var unreachable = []string{"dial tcp", "no such host", "connection refused", "i/o timeout", "TLS handshake", "network is unreachable", "not on PATH"}
+// (or no go command, or no proxy: GOPROXY=off), as opposed to one that has
+// no such version.
+var unreachable = []string{"lookup disabled", "dial tcp", "no such host", "connection refused", "i/o timeout", "TLS handshake", "network is unreachable", "not on PATH"}
 
 // refusal words the error of a release the proxy did not give.
 func refusal(v Version, err error) error {
