@@ -115,6 +115,7 @@ func (e *Env) Run(ctx context.Context, s Spec) (Result, error) {
 	}
 	logf("cluster healthy %.1fs after the first container was created", time.Since(started).Seconds())
 	s.Cluster = cluster.Nodes()
+	recordBuilds(ctx, cluster, target, &s, logf)
 	rec, err := harness.NewRecorder(run.Path(results.HistoryFile))
 	if err != nil {
 		return res, err
@@ -284,4 +285,31 @@ func checkKernel(ctx context.Context, c harness.Cluster, s *Spec, logf func(stri
 		return harness.BadFlag("nemesis", "%v", err)
 	}
 	return nil
+}
+
+// recordBuilds asks the first node of each build what it runs (the
+// store's own --version) and records it in s.Versions, so that test.json
+// says exactly what was tested.
+func recordBuilds(ctx context.Context, c harness.Cluster, t targets.Target, s *Spec, logf func(string, ...any)) {
+	r, ok := t.(targets.VersionReporter)
+	if !ok {
+		return
+	}
+	if s.Versions == nil {
+		s.Versions = map[string]string{}
+	}
+	done := map[string]bool{}
+	for _, n := range s.Cluster {
+		if n.Version == "" || done[n.Version] {
+			continue
+		}
+		done[n.Version] = true
+		out, err := c.Exec(ctx, n, r.VersionCommand(n.Version)...)
+		if err != nil {
+			logf("warning: the version of %s on %s: %v", n.Version, n.Name, err)
+			continue
+		}
+		s.Versions[t.Name()+" "+n.Version] = strings.TrimSpace(out)
+		logf("%s %s: %s", t.Name(), n.Version, strings.ReplaceAll(strings.TrimSpace(out), "\n", "; "))
+	}
 }

@@ -162,7 +162,8 @@ func Validate(s Spec, extra ...targets.Target) (Spec, error) {
 }
 
 // resolveTarget finds the spec's target among the built-in ones and extra,
-// in its bug mode if one is given.
+// configured as the spec asks (its releases, failpoints, binary, flags and
+// bug mode).
 func resolveTarget(s Spec, extra []targets.Target) (targets.Target, error) {
 	var target targets.Target
 	for _, t := range allTargets(extra) {
@@ -173,23 +174,46 @@ func resolveTarget(s Spec, extra []targets.Target) (targets.Target, error) {
 	if target == nil {
 		return nil, harness.BadValue("target", s.Target, "unknown target: want one of %s", strings.Join(TargetNames(extra...), ", "))
 	}
-	if s.TargetBug == "" {
+	cfg := targets.Config{Failpoints: s.TargetFailpoints, Binary: s.TargetBinary, Flags: s.TargetFlags, Bug: s.TargetBug}
+	if s.TargetVersion != "" {
+		for _, v := range strings.Split(s.TargetVersion, ",") {
+			cfg.Versions = append(cfg.Versions, strings.TrimSpace(v))
+		}
+	}
+	if cfg.IsZero() {
 		return target, nil
 	}
-	b, ok := target.(targets.Bugged)
+	c, ok := target.(targets.Configurable)
 	if !ok {
-		var with []string
-		for _, t := range allTargets(extra) {
-			if b, ok := t.(targets.Bugged); ok {
-				with = append(with, fmt.Sprintf("%s has %s", t.Name(), strings.Join(b.BugModes(), ", ")))
+		return nil, harness.BadFlag(firstConfigFlag(cfg), "target %s takes no versions, failpoints, binary, flags or bug modes", s.Target)
+	}
+	if s.TargetBug != "" {
+		if _, ok := target.(targets.Bugged); !ok {
+			var with []string
+			for _, t := range allTargets(extra) {
+				if b, ok := t.(targets.Bugged); ok {
+					with = append(with, fmt.Sprintf("%s has %s", t.Name(), strings.Join(b.BugModes(), ", ")))
+				}
 			}
+			return nil, harness.BadValue("target-bug", s.TargetBug, "target %s has no bug modes (%s)", s.Target, strings.Join(with, "; "))
 		}
-		return nil, harness.BadValue("target-bug", s.TargetBug, "target %s has no bug modes (%s)", s.Target, strings.Join(with, "; "))
 	}
-	if !slices.Contains(b.BugModes(), s.TargetBug) {
-		return nil, harness.BadValue("target-bug", s.TargetBug, "unknown %s bug mode: want one of %s", s.Target, strings.Join(b.BugModes(), ", "))
+	return c.Configure(cfg)
+}
+
+// firstConfigFlag names the flag of the first thing cfg asks.
+func firstConfigFlag(cfg targets.Config) string {
+	switch {
+	case len(cfg.Versions) > 0:
+		return "target-version"
+	case cfg.Failpoints:
+		return "target-failpoints"
+	case cfg.Binary != "":
+		return "target-binary"
+	case len(cfg.Flags) > 0:
+		return "target-flag"
 	}
-	return b.WithBug(s.TargetBug), nil
+	return "target-bug"
 }
 
 // Target returns the target a valid spec runs against.

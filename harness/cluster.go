@@ -10,6 +10,9 @@ type Node struct {
 	IP string `json:"ip"`
 	// Endpoint is the client URL of the DB process, e.g. http://10.1.0.2:2379.
 	Endpoint string `json:"endpoint"`
+	// Version is the build of the store the node runs (an etcd release,
+	// "custom"), when the target has several (targets.Versioned).
+	Version string `json:"version,omitempty"`
 }
 
 // Cluster is everything nemeses and clients may know of and do to the nodes.

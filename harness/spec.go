@@ -25,6 +25,18 @@ type Spec struct {
 	Target string `json:"target"`
 	// TargetBug is a bug mode passed to the target (--target-bug).
 	TargetBug string `json:"target_bug,omitempty"`
+	// TargetVersion is the target's releases, comma-separated, that the
+	// nodes run in turn (--target-version); empty is the target's default.
+	TargetVersion string `json:"target_version,omitempty"`
+	// TargetFailpoints builds the target with its failpoints
+	// (--target-failpoints).
+	TargetFailpoints bool `json:"target_failpoints,omitempty"`
+	// TargetBinary is the host path of a build of the user's own
+	// (--target-binary).
+	TargetBinary string `json:"target_binary,omitempty"`
+	// TargetFlags are extra flags for every node's DB process, NAME=VALUE
+	// (--target-flag, repeatable).
+	TargetFlags []string `json:"target_flags,omitempty"`
 	// Nodes is the cluster size (--nodes).
 	Nodes int `json:"nodes"`
 	// Workload is the workload's name (--workload).
@@ -207,10 +219,13 @@ type FlagError struct {
 }
 
 func (e *FlagError) Error() string {
+	// One line, of a length a person reads: a message may hold what a
+	// tool said (the go command's answer, a JSON error).
+	msg := Shorten(strings.Join(strings.Fields(e.Msg), " "), 600)
 	if e.Value != "" {
-		return fmt.Sprintf("--%s: %s, got %s", e.Flag, e.Msg, e.Value)
+		return fmt.Sprintf("--%s: %s, got %s", e.Flag, msg, e.Value)
 	}
-	return fmt.Sprintf("--%s: %s", e.Flag, e.Msg)
+	return fmt.Sprintf("--%s: %s", e.Flag, msg)
 }
 
 // BadFlag returns a FlagError whose message holds everything.

@@ -159,11 +159,12 @@ func (c Custom) Image(ctx context.Context, b ImageBuilder) (string, error) {
 	if c.LocalImage != "" {
 		return c.LocalImage, nil
 	}
-	return b.BinaryImage(ctx, BinarySpec{Name: c.ProcessName(), Build: copyFile(c.Binary)})
+	return b.BinaryImage(ctx, BinarySpec{Name: c.ProcessName(), Build: CopyFile(c.Binary)})
 }
 
-// copyFile returns a BinarySpec.Build that copies the file at src.
-func copyFile(src string) func(ctx context.Context, out string) error {
+// CopyFile returns a BinarySpec.Build that copies the file at src: a
+// binary built by the user.
+func CopyFile(src string) func(ctx context.Context, out string) error {
 	return func(_ context.Context, out string) error {
 		in, err := os.Open(src)
 		if err != nil {

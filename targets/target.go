@@ -10,6 +10,10 @@ package targets
 import (
 	"context"
 	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/faultline/faultline/harness"
@@ -94,6 +98,10 @@ type ImageBuilder interface {
 	// BinaryImage returns the tag of the base image plus spec's binary,
 	// building it only if no image of the same inputs exists.
 	BinaryImage(ctx context.Context, spec BinarySpec) (string, error)
+	// BinariesImage returns the tag of the base image plus several
+	// binaries, each at its Path, as image faultline/<name>; it builds
+	// only the binaries of an image that does not exist yet.
+	BinariesImage(ctx context.Context, name string, specs []BinarySpec) (string, error)
 }
 
 // BinarySpec is one executable layered on the base image.
@@ -109,6 +117,17 @@ type BinarySpec struct {
 	Key string
 	// Build writes the executable to the path out.
 	Build func(ctx context.Context, out string) error
+	// Path is where the executable is installed; empty means
+	// /usr/local/bin/<Name>. BinariesImage needs distinct paths.
+	Path string
+}
+
+// InstallPath is where spec's executable is installed.
+func (s BinarySpec) InstallPath() string {
+	if s.Path != "" {
+		return s.Path
+	}
+	return "/usr/local/bin/" + s.Name
 }
 
 // Validate reports what is missing from spec.
@@ -167,4 +186,84 @@ type Bugged interface {
 // regular expressions for the log checker. It is optional.
 type LogPatterner interface {
 	FailingLogLines() []string
+}
+
+// Versioned is a target whose nodes may run different builds of the store
+// (releases, a user's own binary): it says which build each node starts
+// on, and the cluster records it as harness.Node.Version. Command reads
+// n.Version. It is optional.
+type Versioned interface {
+	Target
+	// NodeVersions lists the build of each node of a cluster of n, n1
+	// first.
+	NodeVersions(n int) []string
+	// Builds lists every build the image holds, in the order an upgrade
+	// moves a node through them.
+	Builds() []string
+}
+
+// VersionReporter is a target that can say what build a node runs: the
+// command inside the node that prints the store's own version. It is
+// optional; test.json records its output.
+type VersionReporter interface {
+	VersionCommand(version string) []string
+}
+
+// Config is what a spec asks of its target beyond its name: which builds
+// (--target-version), with failpoints or not (--target-failpoints), a
+// binary of the user's own (--target-binary), extra flags for the DB
+// process (--target-flag) and a bug mode (--target-bug).
+type Config struct {
+	Versions   []string
+	Failpoints bool
+	Binary     string
+	Flags      []string
+	Bug        string
+}
+
+// IsZero reports whether c asks nothing.
+func (c Config) IsZero() bool {
+	return len(c.Versions) == 0 && !c.Failpoints && c.Binary == "" && len(c.Flags) == 0 && c.Bug == ""
+}
+
+// Configurable is a target that can be configured: Configure returns it as
+// c asks, or a *harness.FlagError naming the flag it cannot take. It is
+// optional; a target that is none takes no Config.
+type Configurable interface {
+	Configure(c Config) (Target, error)
+}
+
+// CheckFlags checks extra flags for a DB process: each NAME=VALUE, with a
+// name of letters, digits and dashes that is not one the harness sets
+// (reserved) nor given twice.
+func CheckFlags(flags, reserved []string) error {
+	seen := map[string]bool{}
+	for _, f := range flags {
+		name, _, ok := strings.Cut(f, "=")
+		name = strings.TrimPrefix(name, "--")
+		switch {
+		case !ok || !flagName.MatchString(name):
+			return harness.BadValue("target-flag", f, "want NAME=VALUE, such as snapshot-count=100")
+		case slices.Contains(reserved, name):
+			return harness.BadValue("target-flag", f, "--%s is set by the harness itself (it sets %s)", name, strings.Join(reserved, ", "))
+		case seen[name]:
+			return harness.BadValue("target-flag", f, "--%s is given twice", name)
+		}
+		seen[name] = true
+	}
+	return nil
+}
+
+var flagName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,80}$`)
+
+// CheckBinary checks a --target-binary: an executable regular file.
+func CheckBinary(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return harness.BadValue("target-binary", path, "cannot read it: %v", err)
+	case !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0:
+		return harness.BadValue("target-binary", path, "is not an executable file")
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/faultline/faultline/harness"
 	"github.com/faultline/faultline/nemesis"
 	"github.com/faultline/faultline/targets"
+	"github.com/faultline/faultline/targets/etcd"
 )
 
 // testFlags are the raw flags of 'faultline test', as typed. Numbers are
@@ -27,7 +28,9 @@ type testFlags struct {
 	nodes, timeLimit, rate, interval, opTimeout, checkTimeout    string
 	recoverTimeout, availabilityGrace, majorityGapBound, seed    string
 	quorumRestoreBound                                           string
-	serializable                                                 bool
+	targetVersion, targetBinary                                  string
+	serializable, targetFailpoints                               bool
+	targetFlags                                                  listFlag
 	// options holds the value of every fault and workload option flag.
 	options map[string]*string
 	// typed holds the flags given on the command line, as typed.
@@ -37,6 +40,10 @@ type testFlags struct {
 func (f *testFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.target, "target", faultline.DefaultTarget, "store under test: "+strings.Join(faultline.TargetNames(), ", "))
 	fs.StringVar(&f.targetBug, "target-bug", "", "bug mode passed to the target ("+bugModesHelp()+")")
+	fs.StringVar(&f.targetVersion, "target-version", "", "the target's releases the nodes run, in turn: V or A,B (etcd: any release from v3.5.0, e.g. v3.5.2; default "+etcd.DefaultVersion+")")
+	fs.BoolVar(&f.targetFailpoints, "target-failpoints", false, "build the target with its failpoints compiled in (etcd: gofail), for the failpoint fault")
+	fs.StringVar(&f.targetBinary, "target-binary", "", "host path of a build of the target of your own (etcd or kvnode), layered on the base image")
+	fs.Var(&f.targetFlags, "target-flag", "an extra flag for every node's DB process, NAME=VALUE (repeatable), e.g. snapshot-count=100")
 	fs.StringVar(&f.nodes, "nodes", "5", fmt.Sprintf("cluster size, 1..%d", harness.MaxNodes))
 	fs.StringVar(&f.workload, "workload", faultline.DefaultWorkload, "workload: "+strings.Join(faultline.WorkloadNames(), ", "))
 	fs.StringVar(&f.nemesis, "nemesis", "partition,kill", "faults: none, or a comma-separated list of "+strings.Join(fault.Names(), ", "))
@@ -118,6 +125,7 @@ func (f *testFlags) spec() (harness.Spec, error) {
 func (f *testFlags) rawSpec() (harness.Spec, error) {
 	s := harness.Spec{
 		Target: f.target, TargetBug: f.targetBug, Workload: f.workload, Partition: f.partition,
+		TargetVersion: f.targetVersion, TargetFailpoints: f.targetFailpoints, TargetBinary: f.targetBinary, TargetFlags: f.targetFlags,
 		Serializable: f.serializable, Store: f.store, Name: f.name, ClientMode: f.clientMode,
 	}
 	for _, name := range []string{"target", "workload", "client-mode", "partition", "nemesis", "fault-targets"} {
@@ -241,4 +249,15 @@ func bugModesHelp() string {
 		}
 	}
 	return strings.Join(parts, "; ")
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, " ") }
+
+// Set appends one value.
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
 }

@@ -156,9 +156,19 @@ func logf(format string, args ...any) {
 }
 
 func imagesCommand(args []string) (int, error) {
-	fs := newFlagSet("images", "images")
+	fs := newFlagSet("images", "images [--target etcd --target-version V[,W...]] [--target-failpoints]")
+	target := fs.String("target", "", "build only this target's image (default: every target's, at its default build)")
+	version := fs.String("target-version", "", "the releases to build, comma-separated (etcd: any release from v3.5.0)")
+	failpoints := fs.Bool("target-failpoints", false, "build the releases with their failpoints")
 	if err := parseFlags(fs, args); err != nil {
 		return 0, err
+	}
+	names := faultline.TargetNames()
+	if *target != "" || *version != "" || *failpoints {
+		if *target == "" {
+			*target = faultline.DefaultTarget
+		}
+		names = []string{*target}
 	}
 	if fs.NArg() > 0 {
 		return 0, badInput{fmt.Errorf("unexpected argument %s: faultline images takes no arguments", harness.Quote(fs.Arg(0)))}
@@ -170,8 +180,8 @@ func imagesCommand(args []string) (int, error) {
 		return 0, err
 	}
 	defer env.Close()
-	for _, name := range faultline.TargetNames() {
-		t, err := faultline.Target(harness.Spec{Target: name})
+	for _, name := range names {
+		t, err := faultline.Target(harness.Spec{Target: name, TargetVersion: *version, TargetFailpoints: *failpoints})
 		if err != nil {
 			return 0, err
 		}

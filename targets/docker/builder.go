@@ -195,6 +195,90 @@ func (b *Builder) BinaryImage(ctx context.Context, spec targets.BinarySpec) (str
 	return tag, nil
 }
 
+// BinariesImage returns the tag of the base image plus every spec's
+// executable at its InstallPath, as faultline/<name>:<hash>. The tag
+// hashes the base tag, the Dockerfile and every spec's Key; a spec without
+// a Key (a binary of unknown inputs, such as a user's own build) is built
+// first and keyed by its bytes. With every Key known and the tag present,
+// nothing is built.
+func (b *Builder) BinariesImage(ctx context.Context, name string, specs []targets.BinarySpec) (string, error) {
+	if len(specs) == 0 {
+		return "", fmt.Errorf("image %s: no binaries", name)
+	}
+	base, err := b.BaseImage(ctx)
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "faultline-bins-")
+	if err != nil {
+		return "", fmt.Errorf("image %s: %w", name, err)
+	}
+	defer os.RemoveAll(dir)
+	var dockerfile strings.Builder
+	fmt.Fprintf(&dockerfile, "FROM %s\n", base)
+	keys := make([]string, len(specs))
+	built := make([][]byte, len(specs))
+	paths := map[string]bool{}
+	for i, spec := range specs {
+		if err := spec.Validate(); err != nil {
+			return "", err
+		}
+		if paths[spec.InstallPath()] {
+			return "", fmt.Errorf("image %s: two binaries at %s", name, spec.InstallPath())
+		}
+		paths[spec.InstallPath()] = true
+		fmt.Fprintf(&dockerfile, "COPY bin%d %s\n", i, spec.InstallPath())
+		keys[i] = spec.Key
+		if spec.Key == "" {
+			if built[i], err = b.buildBinary(ctx, dir, i, spec); err != nil {
+				return "", err
+			}
+			sum := sha256.Sum256(built[i])
+			keys[i] = "sha256:" + hex.EncodeToString(sum[:])
+		}
+	}
+	sum := sha256.Sum256([]byte(base + "\x00" + dockerfile.String() + "\x00" + strings.Join(keys, "\x00")))
+	tag := fmt.Sprintf("faultline/%s:%s", name, hex.EncodeToString(sum[:])[:12])
+	if ok, err := b.exists(ctx, tag); err != nil {
+		return "", fmt.Errorf("image %s: %w", name, err)
+	} else if ok {
+		return tag, nil
+	}
+	start := time.Now()
+	var files []contextFile
+	for i, spec := range specs {
+		if built[i] == nil {
+			if built[i], err = b.buildBinary(ctx, dir, i, spec); err != nil {
+				return "", err
+			}
+		}
+		files = append(files, contextFile{fmt.Sprintf("bin%d", i), built[i]})
+	}
+	buildCtx, err := buildContextOf(dockerfile.String(), files)
+	if err != nil {
+		return "", err
+	}
+	if err := b.buildFrom(ctx, tag, buildCtx); err != nil {
+		return "", fmt.Errorf("image %s: %w", tag, err)
+	}
+	b.logf("built %s in %v", tag, time.Since(start).Round(100*time.Millisecond))
+	return tag, nil
+}
+
+// buildBinary runs spec's Build into dir and reads the executable back.
+func (b *Builder) buildBinary(ctx context.Context, dir string, i int, spec targets.BinarySpec) ([]byte, error) {
+	out := filepath.Join(dir, fmt.Sprintf("bin%d", i))
+	b.logf("building %s for %s", spec.Name, spec.InstallPath())
+	if err := spec.Build(ctx, out); err != nil {
+		return nil, fmt.Errorf("image %s: %w", spec.Name, err)
+	}
+	bin, err := os.ReadFile(out)
+	if err != nil {
+		return nil, fmt.Errorf("image %s: read the built binary: %w", spec.Name, err)
+	}
+	return bin, nil
+}
+
 // build runs ImageBuild with the classic builder (the engine's BuildKit
 // needs a session the SDK alone does not provide).
 func (b *Builder) build(ctx context.Context, tag, dockerfile, name string, binary []byte) error {
@@ -202,6 +286,11 @@ func (b *Builder) build(ctx context.Context, tag, dockerfile, name string, binar
 	if err != nil {
 		return err
 	}
+	return b.buildFrom(ctx, tag, buildCtx)
+}
+
+// buildFrom runs ImageBuild on an in-memory build context.
+func (b *Builder) buildFrom(ctx context.Context, tag string, buildCtx io.Reader) error {
 	resp, err := b.cli.ImageBuild(ctx, buildCtx, build.ImageBuildOptions{
 		Tags:        []string{tag},
 		Dockerfile:  "Dockerfile",

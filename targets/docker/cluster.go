@@ -95,6 +95,9 @@ type Cluster struct {
 	dbExec   map[string]string
 	stopping map[string]bool
 	reported map[string]bool // exec ids whose exit was reported
+	// versions is the build each node runs (targets.Versioned); the
+	// records in nodes never change after creation.
+	versions map[string]string
 }
 
 var (
@@ -119,6 +122,7 @@ func NewCluster(ctx context.Context, cli client.APIClient, cfg ClusterConfig) (*
 		dbExec:    map[string]string{},
 		stopping:  map[string]bool{},
 		reported:  map[string]bool{},
+		versions:  map[string]string{},
 	}
 	if err := c.create(ctx); err != nil {
 		if terr := c.Teardown(ctx); terr != nil {
@@ -137,13 +141,21 @@ func (c *Cluster) create(ctx context.Context) error {
 		return err
 	}
 	c.subnet = subnet
+	var versions []string
+	if v, ok := c.cfg.Target.(targets.Versioned); ok {
+		versions = v.NodeVersions(c.cfg.Nodes)
+	}
 	for i := 1; i <= c.cfg.Nodes; i++ {
 		ip := hostAddr(subnet, i+1).String()
-		c.nodes = append(c.nodes, harness.Node{
+		n := harness.Node{
 			Name:     fmt.Sprintf("n%d", i),
 			IP:       ip,
 			Endpoint: fmt.Sprintf("http://%s:%d", ip, c.cfg.Target.ClientPort()),
-		})
+		}
+		if len(versions) == c.cfg.Nodes {
+			c.versions[n.Name] = versions[i-1]
+		}
+		c.nodes = append(c.nodes, n)
 	}
 	if err := c.eachNode(func(n harness.Node) error { return c.createContainer(ctx, n, labels) }); err != nil {
 		return err
@@ -215,7 +227,13 @@ func (c *Cluster) logf(format string, args ...any) {
 
 // Nodes lists the nodes in name order (n1, n2, ...).
 func (c *Cluster) Nodes() []harness.Node {
-	return append([]harness.Node(nil), c.nodes...)
+	out := append([]harness.Node(nil), c.nodes...)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range out {
+		out[i].Version = c.versions[out[i].Name]
+	}
+	return out
 }
 
 // RunID returns the run id the cluster was created with.
@@ -252,4 +270,16 @@ func (c *Cluster) Teardown(ctx context.Context) error {
 // tries every node and joins the errors.
 func (c *Cluster) StartAll(ctx context.Context) error {
 	return c.eachNode(func(n harness.Node) error { return c.Start(ctx, n) })
+}
+
+// SetVersion makes n run build from its next start on (an upgrade or a
+// downgrade). It does not restart it.
+func (c *Cluster) SetVersion(n harness.Node, build string) error {
+	if _, ok := harness.NodeByName(c.nodes, n.Name); !ok {
+		return fmt.Errorf("no node %q in cluster %s", n.Name, c.network)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.versions[n.Name] = build
+	return nil
 }

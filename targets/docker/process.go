@@ -88,6 +88,9 @@ func (c *Cluster) node(n harness.Node) (harness.Node, error) {
 	if !ok {
 		return harness.Node{}, fmt.Errorf("no node %q in cluster %s", n.Name, c.network)
 	}
+	c.mu.Lock()
+	own.Version = c.versions[own.Name]
+	c.mu.Unlock()
 	return own, nil
 }
 

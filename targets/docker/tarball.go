@@ -102,9 +102,20 @@ func copyFileTo(w io.Writer, path string) error {
 	return err
 }
 
+// contextFile is one executable of a build context.
+type contextFile struct {
+	name string
+	body []byte
+}
+
 // buildContext is an in-memory tar of a Dockerfile and one executable,
 // the whole context of a target image's build.
 func buildContext(dockerfile string, name string, binary []byte) (*bytes.Buffer, error) {
+	return buildContextOf(dockerfile, []contextFile{{name, binary}})
+}
+
+// buildContextOf is an in-memory tar of a Dockerfile and executables.
+func buildContextOf(dockerfile string, binaries []contextFile) (*bytes.Buffer, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	now := time.Now()
@@ -112,9 +123,13 @@ func buildContext(dockerfile string, name string, binary []byte) (*bytes.Buffer,
 		name string
 		mode int64
 		body []byte
-	}{
-		{"Dockerfile", 0o644, []byte(dockerfile)},
-		{name, 0o755, binary},
+	}{{"Dockerfile", 0o644, []byte(dockerfile)}}
+	for _, b := range binaries {
+		files = append(files, struct {
+			name string
+			mode int64
+			body []byte
+		}{b.name, 0o755, b.body})
 	}
 	for _, f := range files {
 		hdr := &tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.body)), ModTime: now, Typeflag: tar.TypeReg}

@@ -39,10 +39,43 @@ const Package = "./kvnode/cmd/kvnode"
 // BugModes are the values --target-bug accepts for kvnode.
 var BugModes = []string{"stale-read", "early-ack", "lost-restart", "watch-skip-after-restart", "lease-follower-expiry"}
 
-// Target is kvnode, optionally in a bug mode.
+// Target is kvnode, optionally in a bug mode, from this repository's
+// sources or a binary of the user's own build.
 type Target struct {
 	// Bug is passed as --bug; empty runs the correct node.
 	Bug string
+	// Binary is the host path of a kvnode of the user's own build.
+	Binary string
+	// Flags are extra flags for every node's kvnode, as NAME=VALUE.
+	Flags []string
+}
+
+// Reserved are the flags Command sets, which --target-flag may not.
+var Reserved = []string{"name", "data-dir", "listen-client-urls", "advertise-client-urls", "listen-peer-urls",
+	"initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
+	"heartbeat-interval", "election-timeout", "bug"}
+
+// Configure returns kvnode in a bug mode, from a binary of the user's own,
+// with extra flags. kvnode has no releases and no failpoints.
+func (Target) Configure(c targets.Config) (targets.Target, error) {
+	switch {
+	case len(c.Versions) > 0:
+		return nil, harness.BadValue("target-version", strings.Join(c.Versions, ","), "kvnode has no releases: it is built from this repository (give --target-binary for a build of your own)")
+	case c.Failpoints:
+		return nil, harness.BadFlag("target-failpoints", "kvnode has no failpoints: they are etcd's (gofail)")
+	}
+	if err := ValidateBug(c.Bug); err != nil {
+		return nil, harness.BadValue("target-bug", c.Bug, "%v", err)
+	}
+	if c.Binary != "" {
+		if err := targets.CheckBinary(c.Binary); err != nil {
+			return nil, err
+		}
+	}
+	if err := targets.CheckFlags(c.Flags, Reserved); err != nil {
+		return nil, err
+	}
+	return Target{Bug: c.Bug, Binary: c.Binary, Flags: slices.Clone(c.Flags)}, nil
 }
 
 var (
@@ -51,6 +84,7 @@ var (
 	_ targets.RaftTimer   = Target{}
 	_ targets.Bugged      = Target{}
 	_ targets.APIProvider = Target{}
+	_ targets.Configurable = Target{}
 )
 
 // ElectionTimeout is ElectionTimeout; it makes Target a targets.RaftTimer.
@@ -60,7 +94,10 @@ func (Target) ElectionTimeout() time.Duration { return ElectionTimeout }
 func (Target) BugModes() []string { return BugModes }
 
 // WithBug returns kvnode in bug mode bug.
-func (Target) WithBug(bug string) targets.Target { return Target{Bug: bug} }
+func (t Target) WithBug(bug string) targets.Target {
+	t.Bug = bug
+	return t
+}
 
 // APIs are the APIs kvnode serves: KV with Txn, Lease and Watch
 // (kvnode/README.md).
@@ -97,7 +134,14 @@ func (Target) PeerURL(n harness.Node) string { return peerURL(n) }
 // Image makes sure the kvnode image exists and returns its tag. The tag
 // hashes the base image, the kvnode sources and go.sum, so an unchanged
 // tree builds nothing.
-func (Target) Image(ctx context.Context, b targets.ImageBuilder) (string, error) {
+func (t Target) Image(ctx context.Context, b targets.ImageBuilder) (string, error) {
+	if t.Binary != "" {
+		tag, err := b.BinaryImage(ctx, targets.BinarySpec{Name: "kvnode", Build: targets.CopyFile(t.Binary)})
+		if err != nil {
+			return "", fmt.Errorf("kvnode image of %s: %w", t.Binary, err)
+		}
+		return tag, nil
+	}
 	root, err := targets.ModuleRoot()
 	if err != nil {
 		return "", fmt.Errorf("kvnode image: %w", err)
@@ -135,6 +179,9 @@ func (t Target) Command(n harness.Node, all []harness.Node, state targets.Cluste
 	}
 	if t.Bug != "" {
 		cmd = append(cmd, "--bug", t.Bug)
+	}
+	for _, f := range t.Flags {
+		cmd = append(cmd, "--"+f)
 	}
 	return cmd
 }

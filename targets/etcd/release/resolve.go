@@ -2,6 +2,7 @@ package release
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -22,7 +23,7 @@ func Resolve(ctx context.Context, s string) (Version, error) {
 func resolve(ctx context.Context, s string) (Version, string, error) {
 	v, err := ParseVersion(s)
 	if err != nil {
-		return Version{}, "", err
+		return Version{}, "", fmt.Errorf("%w (%w)", err, ErrNoRelease)
 	}
 	dir, err := downloadRelease(ctx, v)
 	if err != nil {
@@ -36,6 +37,11 @@ func resolve(ctx context.Context, s string) (Version, string, error) {
 // no such version.
 var unreachable = []string{"lookup disabled", "dial tcp", "no such host", "connection refused", "i/o timeout", "TLS handshake", "network is unreachable", "not on PATH"}
 
+// ErrNoRelease marks the error of a version that is no etcd release the
+// proxy serves, or not of the form one is: bad input, not a failure of
+// the machine.
+var ErrNoRelease = errors.New("no such etcd release")
+
 // refusal words the error of a release the proxy did not give.
 func refusal(v Version, err error) error {
 	msg := err.Error()
@@ -44,6 +50,6 @@ func refusal(v Version, err error) error {
 			return fmt.Errorf("etcd version %s: cannot ask the Go module proxy whether it exists: %w", v, err)
 		}
 	}
-	return fmt.Errorf("etcd version %s: the Go module proxy does not serve %s@%s, so it is no etcd release it can build; want %s, e.g. one of %s: %w",
-		v, ServerModule, v, allowed, strings.Join(Pinned, " "), err)
+	return fmt.Errorf("etcd version %s: the Go module proxy does not serve %s@%s, so it is no etcd release it can build; want %s, e.g. one of %s: %w (%w)",
+		v, ServerModule, v, allowed, strings.Join(Pinned, " "), ErrNoRelease, err)
 }
