@@ -259,7 +259,8 @@ func TestLayoutsWithoutCleanSidesAreJudgedNodeByNode(t *testing.T) {
 	assert.Equal(t, RolePartial, w.Sides[0].Role)
 	assert.Equal(t, five, w.Sides[0].Nodes)
 	require.Len(t, w.PerNode, 5)
-	assert.Empty(t, w.Cut, "every node reaches a quorum through n3")
+	assert.Equal(t, []string{"n1", "n2", "n4", "n5"}, w.Cut, "every node with a grudge")
+	assert.Empty(t, w.CutOff, "every node reaches a quorum through n3")
 	assert.Contains(t, w.Expectation, "no clean sides: every node reaches a quorum")
 
 	b = newBuilder(t)

@@ -284,6 +284,9 @@ func (m *model) expectation(s fault.State, sides []Side, clean bool) string {
 	if len(majority) == 0 {
 		return fmt.Sprintf("no side has a majority of the %d members%s: no side serves a linearizable op invoked %s after the cut", members, downNote, grace)
 	}
+	if len(minority) == 0 {
+		return fmt.Sprintf("the majority (%s)%s accepts writes with no gap over %s", majority[0], downNote, bound)
+	}
 	return fmt.Sprintf("the minority (%s) serves no linearizable op invoked %s after the cut; the majority (%s) accepts writes with no gap over %s",
 		strings.Join(minority, " | "), grace, majority[0], bound)
 }

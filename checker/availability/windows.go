@@ -33,8 +33,12 @@ type Window struct {
 	// Leader is the node that led when the fault began, as the nemesis
 	// recorded it; empty when unknown.
 	Leader string `json:"leader,omitempty"`
-	// Cut are the nodes that could not serve during the window.
+	// Cut are the nodes the fault hit: a kill's, pause's or crash's
+	// nodes, the nodes a partition cut off from at least one other.
 	Cut []string `json:"cut,omitempty"`
+	// CutOff are the nodes that could reach no quorum during the window,
+	// whose recovery is measured.
+	CutOff []string `json:"cut_off,omitempty"`
 	// StartS and InForceS are when the fault began and when it was
 	// certainly in force (the invocation and completion of its op); EndS
 	// and HealedS the same for the op that ended it.
@@ -198,16 +202,17 @@ func (m *model) judgeWindow(number int, w faultSpan, segs []Segment, segSpans []
 		}
 	}
 	for n := range cut {
-		out.Cut = append(out.Cut, n)
+		out.CutOff = append(out.CutOff, n)
 	}
-	slices.Sort(out.Cut)
+	slices.Sort(out.CutOff)
+	out.Cut = hitNodes(w.Began)
 	if len(out.Segments) == 0 {
 		out.NotJudged = "it held no state long enough to judge (its op was undone before it completed)"
 		out.Expectation = "not judged: " + out.NotJudged
 		return out
 	}
 	out.Expectation = strings.Join(expectations, "; then ")
-	out.Recovery = m.recoveries(out.Cut, w.End, w.Healed, last)
+	out.Recovery = m.recoveries(out.CutOff, w.End, w.Healed, last)
 	if len(notJudged) > 0 {
 		out.NotJudged = strings.Join(notJudged, "; ")
 		out.Expectation = "not judged: " + out.NotJudged
@@ -222,4 +227,28 @@ func (m *model) judgeWindow(number int, w faultSpan, segs []Segment, segSpans []
 	}
 	out.Met = &met
 	return out
+}
+
+// hitNodes reads the nodes a fault op says it hit: its nodes, or the
+// nodes of a partition's grudge that drop someone.
+func hitNodes(p harness.Pair) []string {
+	var v struct {
+		Nodes  []string            `json:"nodes"`
+		Node   string              `json:"node"`
+		Grudge map[string][]string `json:"grudge"`
+	}
+	if raw := completionValue(p); len(raw) > 0 {
+		_ = json.Unmarshal(raw, &v)
+	}
+	out := slices.Clone(v.Nodes)
+	if v.Node != "" {
+		out = append(out, v.Node)
+	}
+	for n, drops := range v.Grudge {
+		if len(drops) > 0 {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
