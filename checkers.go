@@ -68,6 +68,9 @@ func Checkers(s Spec, dir string, extra ...targets.Target) ([]harness.Checker, e
 		// A bare history: sides cannot be told without the cluster.
 		return checkers, nil
 	}
+	if hashesReplicas(s, extra) {
+		checkers = append(checkers, checker.Replicas{})
+	}
 	avail, err := availabilityChecker(s, def, extra)
 	if err != nil {
 		return nil, err
@@ -86,6 +89,13 @@ func ImportedCheckers(s Spec) ([]harness.Checker, error) {
 		return nil, err
 	}
 	return append(w.Checkers(), checker.Stats{Informational: true}, checker.Ops{}), nil
+}
+
+// hashesReplicas says whether a run of s hashes every member at the end:
+// when its target's store takes HashKV.
+func hashesReplicas(s Spec, extra []targets.Target) bool {
+	t, err := resolveTarget(withTargetDefault(s), extra)
+	return err == nil && slices.Contains(targets.MaintenanceCallsOf(t), targets.CallHashKV)
 }
 
 // logsChecker reads the node logs of the run in dir, with the target's

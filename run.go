@@ -148,7 +148,8 @@ func (e *Env) Run(ctx context.Context, s Spec) (Result, error) {
 		FinalOps:  workloads.FinalOps(workload, cluster.Nodes()),
 		Recover:   cluster.StartAll,
 		OpenProbe: openProbe, RecoverTimeout: s.RecoverTimeout,
-		Logf: logf,
+		HashReplicas: hashesReplicas(s, e.opts.Targets),
+		Logf:         logf,
 	})
 	stopProgress()
 	if err := rec.Close(); err != nil {

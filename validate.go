@@ -303,6 +303,14 @@ func targetCanDo(t targets.Target, faults []string) error {
 				if rj, ok := t.(targets.Rejoiner); !ok || rj.DataDir() == "" {
 					return fmt.Errorf("target %s cannot take the fault %s: it does not say where its data lives or at which URL its peers reach a node (it is no targets.Rejoiner)", t.Name(), name)
 				}
+			case fault.NeedFailpoints:
+				if fs, ok := t.(targets.FailpointServer); !ok || fs.FailpointPort() == 0 {
+					return fmt.Errorf("target %s cannot take the fault %s: its build has no failpoints (give --target-failpoints to build etcd with gofail)", t.Name(), name)
+				}
+			default:
+				if !slices.Contains(targets.MaintenanceCallsOf(t), string(need)) {
+					return fmt.Errorf("target %s cannot take the fault %s: its store takes no %s call (it takes %s)", t.Name(), name, need, strings.Join(targets.MaintenanceCallsOf(t), ", "))
+				}
 			}
 		}
 	}

@@ -86,13 +86,16 @@ func (Logs) Name() string { return "logs" }
 // Check reads the node logs under Dir. The history is used for nothing but
 // its verdict is the logs': a store that panicked is invalid whatever its
 // clients saw. With no log at all the verdict is unknown, never valid.
-func (l Logs) Check(_ context.Context, _ harness.History, _ string) harness.Result {
+//
+// The panics of failpoints the nemesis armed (their start-failpoint
+// completions say which) are expected, with l.Expected.
+func (l Logs) Check(_ context.Context, h harness.History, _ string) harness.Result {
 	d := &LogsDetails{Hits: []LogHit{}}
 	patterns, err := compileAll(l.Patterns, DefaultLogPatterns)
 	if err != nil {
 		return harness.Result{Valid: harness.ValidUnknown, Summary: []string{"logs: unknown, " + err.Error()}, Details: d}
 	}
-	expected, err := compileAll(l.Expected, nil)
+	expected, err := compileAll(append(slices.Clone(l.Expected), armedFailpoints(h)...), nil)
 	if err != nil {
 		return harness.Result{Valid: harness.ValidUnknown, Summary: []string{"logs: unknown, " + err.Error()}, Details: d}
 	}
@@ -225,4 +228,30 @@ func compileAll(patterns, def []string) ([]*regexp.Regexp, error) {
 		out = append(out, re)
 	}
 	return out, nil
+}
+
+// armedFailpoints are the patterns of the panics of the failpoints the
+// history's start-failpoint ops armed.
+func armedFailpoints(h harness.History) []string {
+	var out []string
+	for _, op := range h {
+		if op.IsClient() || op.F != "start-failpoint" || op.Type == harness.Invoke || len(op.Value) == 0 {
+			continue
+		}
+		var v struct {
+			Armed map[string]struct {
+				Name string `json:"name"`
+			} `json:"armed"`
+		}
+		if json.Unmarshal(op.Value, &v) != nil {
+			continue
+		}
+		for _, a := range v.Armed {
+			p := `failpoint panic: ` + regexp.QuoteMeta(a.Name) + `\b`
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }

@@ -12,6 +12,7 @@ package fault
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -100,6 +101,15 @@ const (
 	// NeedRejoin: the target says where its data lives and how its peers
 	// reach a node, so a wiped node can join again (targets.Rejoiner).
 	NeedRejoin Need = "rejoin"
+	// NeedFailpoints: the target was built with failpoints it serves over
+	// the network (--target-failpoints).
+	NeedFailpoints Need = "failpoints"
+	// The maintenance calls the admin kinds make, which a target may not
+	// take (targets.MaintenanceProvider).
+	NeedCompact    Need = "compact"
+	NeedDefragment Need = "defragment"
+	NeedMoveLeader Need = "move-leader"
+	NeedSnapshot   Need = "snapshot"
 )
 
 // Heal is the final heal's op: it ends every fault in force.
@@ -130,6 +140,12 @@ const (
 	StopDelay      = "stop-delay"
 	MemberRemove   = "member-remove"
 	MemberAdd      = "member-add"
+	StartFailpoint = "start-failpoint"
+	StopFailpoint  = "stop-failpoint"
+	Compact        = "compact"
+	Defrag         = "defrag"
+	LeaderTransfer = "leader-transfer"
+	Snapshot       = "snapshot"
 )
 
 // MinMembers is the smallest raft group the member fault leaves.
@@ -197,6 +213,37 @@ var All = []Kind{
 		}},
 	},
 	{
+		Name: "failpoint", Summary: "arms a failpoint of the store (etcd's gofail) on the target nodes, a panic by default; a node whose process it crashed is restarted when the fault stops",
+		Start: StartFailpoint, Stop: StopFailpoint, Layer: Process, Targeted: true, Effect: Degraded,
+		Color: "#f4a6a6", Needs: []Need{NeedFailpoints},
+		Options: []harness.Option{{
+			Name: "failpoints", Default: "crash",
+			Usage: "which failpoints the failpoint fault arms: crash (every failpoint the release has, to panic), or NAME[=ACTION],... such as raftBeforeSave,defragBeforeRename=panic,raftAfterSave=sleep(100)",
+			Check: CheckFailpointList,
+		}},
+	},
+	{
+		Name: "compact", Summary: "compacts the store's history, through a random node, at a recent revision",
+		Start: Compact, Layer: Admin, Targeted: true, Effect: Instant, Points: true, Color: "#b7d7a8", Needs: []Need{NeedCompact},
+		Options: []harness.Option{{
+			Name: "compact-lag", Default: "100",
+			Usage: "how many revisions behind the current one a compact fault compacts, at most (the lag is drawn from 0 up to it), 0 to 100000",
+			Check: harness.CheckInt(0, 100000),
+		}},
+	},
+	{
+		Name: "defrag", Summary: "defragments the backend of the target nodes",
+		Start: Defrag, Layer: Admin, Targeted: true, Effect: Instant, Points: true, Color: "#a2c4c9", Needs: []Need{NeedDefragment},
+	},
+	{
+		Name: "leader-transfer", Summary: "moves the leadership to a random other member (MoveLeader)",
+		Start: LeaderTransfer, Layer: Admin, Effect: Instant, Points: true, Color: "#d5a6bd", Needs: []Need{NeedMoveLeader}, MinNodes: 2,
+	},
+	{
+		Name: "snapshot", Summary: "streams a snapshot of the store from one member (snapshot save)",
+		Start: Snapshot, Layer: Admin, Targeted: true, Effect: Instant, Points: true, Color: "#ffe599", Needs: []Need{NeedSnapshot},
+	},
+	{
 		Name: "member", Summary: "MemberRemove and a wipe of one node, later MemberAdd and a start with state existing; never below 3 members",
 		Start: MemberRemove, Stop: MemberAdd, Layer: Membership, Effect: Removed, Points: true,
 		Color: "#f2b88c", StopColor: "#a9d49a", Needs: []Need{NeedRejoin}, MinNodes: MinMembers + 1,
@@ -211,6 +258,10 @@ var Observed = []Kind{
 	{
 		Name: "exit", Summary: "a DB process exited by itself (a panic, a fatal error): a finding, not a fault",
 		Start: ProcessExit, Layer: Process, Effect: Down, Color: "#e06666",
+	},
+	{
+		Name: "fired", Summary: "a failpoint armed to panic fired and its process exited: the test's doing",
+		Start: harness.FailpointFired, Layer: Process, Effect: Down, Color: "#cc4125",
 	},
 }
 
@@ -304,6 +355,50 @@ func ParseList(s string) ([]string, error) {
 			return nil, fmt.Errorf("fault %s is named twice", f)
 		}
 		out = append(out, f)
+	}
+	return out, nil
+}
+
+// CheckFailpointList is the failpoints option's check: "crash", or
+// NAME[=ACTION],... with names of letters and digits and actions of
+// gofail's terms.
+func CheckFailpointList(v string) error {
+	if v == "crash" {
+		return nil
+	}
+	_, err := ParseFailpoints(v)
+	return err
+}
+
+// Failpoint is one failpoint to arm: its name and gofail's action term.
+type Failpoint struct {
+	Name   string `json:"name"`
+	Action string `json:"action"`
+}
+
+var (
+	failpointName   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+	failpointAction = regexp.MustCompile(`^([0-9]+(\.[0-9]+)?%)?([0-9]+\*)?(off|return(\(.*\))?|sleep\([0-9]{1,6}\)|panic(\(.*\))?|print(\(.*\))?|pause|yield)$`)
+)
+
+// ParseFailpoints reads NAME[=ACTION],...; an action left out is a panic.
+func ParseFailpoints(v string) ([]Failpoint, error) {
+	var out []Failpoint
+	for _, part := range strings.Split(v, ",") {
+		name, action, has := strings.Cut(strings.TrimSpace(part), "=")
+		if !has {
+			action = "panic"
+		}
+		switch {
+		case !failpointName.MatchString(name):
+			return nil, fmt.Errorf("want crash, or failpoint names (letters and digits) with an optional =ACTION, such as raftBeforeSave,raftAfterSave=sleep(100)")
+		case !failpointAction.MatchString(action):
+			return nil, fmt.Errorf("failpoint %s: want an action as gofail takes it: panic, sleep(100), return, off, 1*panic, 50%%panic", name)
+		}
+		if slices.ContainsFunc(out, func(f Failpoint) bool { return f.Name == name }) {
+			return nil, fmt.Errorf("failpoint %s is named twice", name)
+		}
+		out = append(out, Failpoint{Name: name, Action: action})
 	}
 	return out, nil
 }

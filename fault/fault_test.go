@@ -43,8 +43,8 @@ func TestEveryKindIsComplete(t *testing.T) {
 			assert.Equal(t, k.Name, got.Name, op)
 			assert.NotEqual(t, NoEdge, edge, op)
 		}
-		for _, c := range []string{k.Color, k.StopColor} {
-			if c == "" && !k.Points {
+		for i, c := range []string{k.Color, k.StopColor} {
+			if c == "" && (i == 1 && (!k.Points || k.Stop == "")) {
 				continue
 			}
 			assert.Regexp(t, hex, c, "%s: colour %q", k.Name, c)
@@ -87,7 +87,12 @@ func TestParseTargets(t *testing.T) {
 	assert.Equal(t, "minority", got["loss"])
 	got, err = ParseTargets("one,pause=leader,kill=all")
 	require.NoError(t, err)
-	assert.Equal(t, map[string]string{"kill": "all", "pause": "leader", "crash": "one", "loss": "one", "bandwidth": "one", "delay": "one"}, got)
+	want := map[string]string{}
+	for _, k := range Targeted() {
+		want[k] = "one"
+	}
+	want["kill"], want["pause"] = "all", "leader"
+	assert.Equal(t, want, got)
 	for in, want := range map[string]string{
 		"everyone":               "unknown target choice",
 		"partition=leader":       "takes no targets",
@@ -129,8 +134,8 @@ func TestWindows(t *testing.T) {
 		nemesisOp(35, harness.OK, Kill, `{"nodes":["n1"]}`),
 		nemesisOp(40, harness.Invoke, Heal, ""),
 		nemesisOp(45, harness.OK, Heal, ""),
-		nemesisOp(50, harness.Invoke, "leader-transfer", ""),
-		nemesisOp(51, harness.OK, "leader-transfer", `"n3"`),
+		nemesisOp(50, harness.Invoke, "clock-bump", ""),
+		nemesisOp(51, harness.OK, "clock-bump", `"n3"`),
 		nemesisOp(60, harness.Invoke, StartPartition, `{"layout":"one"}`),
 		{Process: 1, Type: harness.Invoke, F: "write", Time: ms(70)},
 	}
@@ -152,7 +157,7 @@ func TestWindows(t *testing.T) {
 		{"partition", "partition", "partition n1 | n2,n3", ms(10), ms(22), false},
 		{"kill", "kill", "kill n2 (info)", ms(30), ms(45), false},
 		{"member", MemberRemove, "member-remove n3", ms(32), ms(33), true},
-		{"leader-transfer", "leader-transfer", "leader-transfer n3", ms(50), ms(51), true},
+		{"clock-bump", "clock-bump", "clock-bump n3", ms(50), ms(51), true},
 		{"partition", "partition", "partition one (never completed)", ms(60), ms(70), false},
 	}, gots)
 	assert.Equal(t, 1, ws[1].Reopened, "the second kill began inside the first")
@@ -174,7 +179,7 @@ func TestForeignOps(t *testing.T) {
 	assert.Equal(t, Opens, edge)
 	_, edge = Of("stop-clock-skew")
 	assert.Equal(t, Closes, edge)
-	_, edge = Of("compact")
+	_, edge = Of("rebalance")
 	assert.Equal(t, NoEdge, edge)
 	_, edge = Of(Heal)
 	assert.Equal(t, HealsAll, edge)
@@ -197,7 +202,8 @@ func TestOf(t *testing.T) {
 		"heal":            {"", HealsAll},
 		"member-remove":   {"member", Opens},
 		"member-add":      {"member", Closes},
-		"compact":         {"", NoEdge},
+		"compact":         {"compact", Opens},
+		"rebalance":       {"", NoEdge},
 	} {
 		k, e := Of(f)
 		assert.Equal(t, want, edge{k.Name, e}, f)

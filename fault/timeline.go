@@ -152,7 +152,7 @@ func (s State) Describe(nodes []string) string {
 			parts = append(parts, "partial partition")
 		}
 	}
-	for _, why := range []string{"kill", "pause", "crash", "exit", "removed"} {
+	for _, why := range []string{"kill", "pause", "crash", "exit", "fired", "removed"} {
 		var hit []string
 		for _, n := range slices.Sorted(maps.Keys(s.Down)) {
 			if s.Down[n] == why {
@@ -160,7 +160,7 @@ func (s State) Describe(nodes []string) string {
 			}
 		}
 		if len(hit) > 0 {
-			verb := map[string]string{"kill": "killed", "pause": "paused", "crash": "crashed", "exit": "exited", "removed": "removed"}[why]
+			verb := map[string]string{"kill": "killed", "pause": "paused", "crash": "crashed", "exit": "exited", "fired": "crashed by a failpoint", "removed": "removed"}[why]
 			parts = append(parts, strings.Join(hit, ",")+" "+verb)
 		}
 	}
@@ -244,7 +244,7 @@ func faultPairs(h harness.History) []harness.Pair {
 			continue
 		}
 		_, edge := Of(p.Invoke.F)
-		if edge != NoEdge || p.Invoke.F == ProcessExit {
+		if edge != NoEdge || p.Invoke.F == ProcessExit || p.Invoke.F == harness.FailpointFired {
 			out = append(out, p)
 		}
 	}
@@ -282,14 +282,16 @@ func apply(s State, p harness.Pair) State {
 		}
 		return s
 	}
-	if f == ProcessExit {
-		// An observation, recorded at once with whatever type: its value
-		// says which node.
+	if f == ProcessExit || f == harness.FailpointFired {
+		// An observation, recorded at once: its value says which node.
 		var e harness.Exit
 		if c == nil || json.Unmarshal(c.Value, &e) != nil || e.Node == "" {
-			return unknown("a process-exit names no node")
+			return unknown("a " + f + " names no node")
 		}
 		s.Down[e.Node] = "exit"
+		if f == harness.FailpointFired {
+			s.Down[e.Node] = "fired"
+		}
 		return s
 	}
 	switch {
@@ -355,6 +357,11 @@ func apply(s State, p harness.Pair) State {
 			for n, kind := range s.Degraded {
 				if kind == k.Name {
 					delete(s.Degraded, n)
+				}
+			}
+			for _, n := range v.Nodes {
+				if s.Down[n] == "fired" {
+					delete(s.Down, n) // restarted after its failpoint fired
 				}
 			}
 			return s

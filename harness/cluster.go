@@ -113,6 +113,28 @@ type Exit struct {
 	Code int `json:"code"`
 	// Line is the line of its log that says why, if one does.
 	Line string `json:"line,omitempty"`
+	// Failpoint is the failpoint armed to panic on the node when it
+	// exited: the test's doing, not the store's.
+	Failpoint string `json:"failpoint,omitempty"`
+}
+
+// FailpointFired is the op the runner records, as MonitorProcess, instead
+// of ProcessExit when the process that exited had a failpoint armed to
+// panic: a failpoint that fired. Its value is an Exit.
+const FailpointFired = "failpoint-fired"
+
+// Failpointer is a cluster whose store was built with failpoints it can
+// arm over the network (gofail's HTTP endpoint). It is optional; the
+// failpoint fault needs it.
+type Failpointer interface {
+	// Failpoints lists the failpoints n's store has.
+	Failpoints(ctx context.Context, n Node) ([]string, error)
+	// ArmFailpoint arms failpoint name on n with action, gofail's term:
+	// panic("name"), sleep(100), 1*panic, ...
+	ArmFailpoint(ctx context.Context, n Node, name, action string) error
+	// DisarmFailpoint disarms failpoint name on n. Disarming one that is
+	// not armed, or on a node whose process is down, is no error.
+	DisarmFailpoint(ctx context.Context, n Node, name string) error
 }
 
 // Maintainer is a cluster whose store takes etcd's maintenance calls:

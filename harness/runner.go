@@ -58,6 +58,10 @@ type RunConfig struct {
 	// FinalOps are performed after the probes, one at a time, each by a
 	// fresh process pinned to the op's Node.
 	FinalOps []Op
+	// HashReplicas asks, after the final ops, every member's HashKV at one
+	// common revision (the cluster must be a Maintainer), each recorded as
+	// a HashKVF op of the MonitorProcess, for the replicas checker.
+	HashReplicas bool
 	// Logf reports progress; nil is silent.
 	Logf func(format string, args ...any)
 }
@@ -138,7 +142,11 @@ func startMonitor(ctx context.Context, cfg RunConfig) func() {
 	go func() {
 		defer close(done)
 		w.WatchExits(mctx, func(e Exit) {
-			inv, err := cfg.Recorder.Record(Op{Process: MonitorProcess, Type: Invoke, F: ProcessExit, Node: e.Node})
+			f := ProcessExit
+			if e.Failpoint != "" {
+				f = FailpointFired
+			}
+			inv, err := cfg.Recorder.Record(Op{Process: MonitorProcess, Type: Invoke, F: f, Node: e.Node})
 			if err != nil {
 				return
 			}
@@ -146,7 +154,9 @@ func startMonitor(ctx context.Context, cfg RunConfig) func() {
 			c := inv.Completion(OK)
 			c.Value = MustValue(e)
 			_, _ = cfg.Recorder.Record(c)
-			if cfg.Logf != nil {
+			if cfg.Logf != nil && e.Failpoint != "" {
+				cfg.Logf("%s: failpoint %s fired: the DB process exited (status %d)", e.Node, e.Failpoint, e.Code)
+			} else if cfg.Logf != nil {
 				cfg.Logf("%s: the DB process exited by itself (status %d) %s", e.Node, e.Code, e.Line)
 			}
 		})
@@ -405,7 +415,57 @@ func finalPhase(ctx context.Context, cfg RunConfig, logf func(string, ...any)) e
 		client.Close()
 		next++
 	}
+	if cfg.HashReplicas {
+		if err := hashReplicas(ctx, cfg); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// hashWait bounds the wait for a member to reach the common revision.
+const hashWait = 10 * time.Second
+
+// hashReplicas records every member's HashKV at the highest revision any
+// member reports: a member behind it is asked again until it catches up
+// or hashWait passes, and its last answer is recorded either way.
+func hashReplicas(ctx context.Context, cfg RunConfig) error {
+	mt, ok := cfg.Cluster.(Maintainer)
+	if !ok {
+		return errors.New("hash the replicas: the cluster takes no maintenance calls")
+	}
+	nodes := cfg.Cluster.Nodes()
+	var common int64
+	for _, n := range nodes {
+		if h, err := mt.HashKV(ctx, n, 0); err == nil {
+			common = max(common, h.Current)
+		}
+	}
+	for _, n := range nodes {
+		inv, err := cfg.Recorder.Record(Op{Process: MonitorProcess, Type: Invoke, F: HashKVF, Node: n.Name, Value: MustValue(map[string]int64{"revision": common})})
+		if err != nil {
+			return fmt.Errorf("record hashkv: %w", err)
+		}
+		deadline := time.Now().Add(hashWait)
+		var h HashKV
+		for {
+			h, err = mt.HashKV(ctx, n, common)
+			if err == nil || time.Now().After(deadline) || ctx.Err() != nil || common == 0 {
+				break
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		done := inv.Completion(OK)
+		if err != nil {
+			done.Type, done.Error = Info, Shorten(err.Error(), 300)
+		} else {
+			done.Value = MustValue(h)
+		}
+		if _, err := cfg.Recorder.Record(done); err != nil {
+			return fmt.Errorf("record hashkv: %w", err)
+		}
+	}
+	return nil
 }
 
 // probeAll probes every node at once, each with a process of its own from

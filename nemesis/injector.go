@@ -31,14 +31,19 @@ type injector interface {
 
 // injectors holds the injector of every kind of fault.All, by name.
 var injectors = map[string]injector{
-	"partition": partitionFault{},
-	"kill":      killFault{},
-	"pause":     pauseFault{},
-	"crash":     crashFault{},
-	"loss":      lossFault{},
-	"bandwidth": bandwidthFault{},
-	"delay":     delayFault{},
-	"member":    memberFault{},
+	"partition":       partitionFault{},
+	"kill":            killFault{},
+	"pause":           pauseFault{},
+	"crash":           crashFault{},
+	"loss":            lossFault{},
+	"bandwidth":       bandwidthFault{},
+	"delay":           delayFault{},
+	"member":          memberFault{},
+	"failpoint":       failpointFault{},
+	"compact":         compactFault{},
+	"defrag":          defragFault{},
+	"leader-transfer": leaderTransferFault{},
+	"snapshot":        snapshotFault{},
 }
 
 // injectorOf finds the kind and injector of a nemesis op, and whether the

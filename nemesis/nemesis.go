@@ -35,6 +35,8 @@ type Nemesis struct {
 	killed, paused, crashed map[string]bool
 	// removed holds the nodes removed from the raft group and wiped.
 	removed map[string]bool
+	// armed holds the failpoint armed on each node.
+	armed map[string]string
 	// lastHeal is what the last Heal did.
 	lastHeal HealReport
 }
@@ -44,7 +46,7 @@ func New() *Nemesis {
 	return &Nemesis{
 		net:    network{shaping: map[string]string{}},
 		killed: map[string]bool{}, paused: map[string]bool{}, crashed: map[string]bool{},
-		removed: map[string]bool{},
+		removed: map[string]bool{}, armed: map[string]string{},
 	}
 }
 
@@ -131,6 +133,7 @@ func (m *Nemesis) Heal(ctx context.Context, c harness.Cluster) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var rep HealReport
+	_, disarmErr := m.disarmAll(ctx, c)
 	resumed, resumeErr := m.resume(ctx, c)
 	rep.Resumed = resumed.Nodes
 	m.net = network{shaping: map[string]string{}}
@@ -154,7 +157,7 @@ func (m *Nemesis) Heal(ctx context.Context, c harness.Cluster) error {
 		rep.Members, listErr = memberNames(members), err
 	}
 	m.lastHeal = rep
-	return errors.Join(resumeErr, netErr, rebootErr, startErr, errors.Join(addErrs...), listErr)
+	return errors.Join(disarmErr, resumeErr, netErr, rebootErr, startErr, errors.Join(addErrs...), listErr)
 }
 
 // HealReport returns what the last Heal did.

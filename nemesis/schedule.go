@@ -84,7 +84,7 @@ func (s *scheduler) next(r *rand.Rand) (harness.Step, bool) {
 		if !ok {
 			continue
 		}
-		if s.inForce[k.Name] || (k.Effect == fault.Removed && len(s.removed) > 0) {
+		if k.Effect != fault.Instant && (s.inForce[k.Name] || (k.Effect == fault.Removed && len(s.removed) > 0)) {
 			stoppable = append(stoppable, k)
 		}
 		if s.canStart(k) {
@@ -101,9 +101,14 @@ func (s *scheduler) next(r *rand.Rand) (harness.Step, bool) {
 }
 
 // canStart says whether k may start now: a membership change only when
-// nothing else is in force and a member is to spare; any other kind only
-// when no member is removed and no kind of its layer is in force.
+// nothing else is in force and a member is to spare; an instant one (an
+// admin call) whenever no member is removed; any other kind only when no
+// member is removed and no kind of its layer is in force.
 func (s *scheduler) canStart(k fault.Kind) bool {
+	if k.Effect == fault.Instant {
+		// A point in time: it overlaps anything but a membership change.
+		return len(s.removed) == 0
+	}
 	if k.Effect == fault.Removed {
 		for name, on := range s.inForce {
 			if on && name != k.Name {
@@ -131,7 +136,9 @@ func (s *scheduler) start(k fault.Kind, r *rand.Rand) harness.Step {
 		s.removed = append(s.removed, node)
 		return harness.Step{F: k.Start, Value: harness.MustValue(memberValue{Node: node})}
 	}
-	s.inForce[k.Name] = true
+	if k.Effect != fault.Instant {
+		s.inForce[k.Name] = true
+	}
 	v := faultValue{Seed: seed}
 	if k.Targeted {
 		v.Targets = s.targets(k.Name)

@@ -113,6 +113,9 @@ func (o *stepOrder) apply(s harness.Step) error {
 		o.removed, o.members = without(o.removed, []string{v.Node}), append(o.members, v.Node)
 		return nil
 	}
+	if k.Effect == fault.Instant {
+		return nil
+	}
 	if edge == fault.Closes {
 		if !o.inForce[k.Name] {
 			return fmt.Errorf("it stops a %s fault that is not in force", k.Name)

@@ -267,3 +267,34 @@ func CheckBinary(path string) error {
 	}
 	return nil
 }
+
+// The maintenance calls a store may take.
+const (
+	CallCompact    = "compact"
+	CallDefragment = "defragment"
+	CallMoveLeader = "move-leader"
+	CallSnapshot   = "snapshot"
+	CallHashKV     = "hashkv"
+)
+
+// MaintenanceProvider is a target that says which of etcd's maintenance
+// calls its store takes. It is optional: a target that is none takes them
+// all, as etcd does.
+type MaintenanceProvider interface {
+	MaintenanceCalls() []string
+}
+
+// MaintenanceCallsOf returns the maintenance calls t's store takes.
+func MaintenanceCallsOf(t Target) []string {
+	if p, ok := t.(MaintenanceProvider); ok {
+		return p.MaintenanceCalls()
+	}
+	return []string{CallCompact, CallDefragment, CallMoveLeader, CallSnapshot, CallHashKV}
+}
+
+// FailpointServer is a target whose build serves failpoints over the
+// network (gofail's HTTP endpoint) on FailpointPort; 0 means this build
+// has none. It is optional.
+type FailpointServer interface {
+	FailpointPort() int
+}

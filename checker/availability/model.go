@@ -169,6 +169,8 @@ func verbOf(why string) string {
 		return "crashed"
 	case "exit":
 		return "exited"
+	case "fired":
+		return "crashed by a failpoint"
 	case "removed":
 		return "removed"
 	}

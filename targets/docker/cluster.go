@@ -98,6 +98,8 @@ type Cluster struct {
 	// versions is the build each node runs (targets.Versioned); the
 	// records in nodes never change after creation.
 	versions map[string]string
+	// armed is the failpoint armed to panic on each node's process.
+	armed map[string]string
 }
 
 var (
@@ -123,6 +125,7 @@ func NewCluster(ctx context.Context, cli client.APIClient, cfg ClusterConfig) (*
 		stopping:  map[string]bool{},
 		reported:  map[string]bool{},
 		versions:  map[string]string{},
+		armed:     map[string]string{},
 	}
 	if err := c.create(ctx); err != nil {
 		if terr := c.Teardown(ctx); terr != nil {

@@ -50,11 +50,12 @@ func (c *Cluster) WatchExits(ctx context.Context, exited func(harness.Exit)) {
 			c.mu.Lock()
 			stopping = c.stopping[n.Name] || c.dbExec[n.Name] != id
 			c.reported[id] = true
+			armed := c.armed[n.Name]
 			c.mu.Unlock()
 			if stopping {
 				continue // the harness stopped it meanwhile
 			}
-			exited(harness.Exit{Node: n.Name, Code: info.ExitCode, Line: c.whyLine(ctx, n)})
+			exited(harness.Exit{Node: n.Name, Code: info.ExitCode, Line: c.whyLine(ctx, n), Failpoint: armed})
 		}
 	}
 }

@@ -200,6 +200,7 @@ func (c *Cluster) start(ctx context.Context, n harness.Node, members []harness.N
 	c.mu.Lock()
 	c.started[n.Name] = true
 	c.dbExec[n.Name], c.stopping[n.Name] = exec.ID, false
+	delete(c.armed, n.Name) // a new process has nothing armed
 	c.mu.Unlock()
 	// Wait for the process, so that a Start right after this one finds
 	// it running instead of starting a second one.

@@ -78,6 +78,7 @@ var (
 	_ targets.Versioned       = Target{}
 	_ targets.VersionReporter = Target{}
 	_ targets.Configurable    = Target{}
+	_ targets.FailpointServer = Target{}
 	_ targets.LogPatterner    = Target{}
 )
 
@@ -163,6 +164,14 @@ func (t Target) Image(ctx context.Context, b targets.ImageBuilder) (string, erro
 		return "", fmt.Errorf("etcd image: %w", err)
 	}
 	return tag, nil
+}
+
+// FailpointPort is where a failpoint build serves gofail; 0 without.
+func (t Target) FailpointPort() int {
+	if t.Failpoints {
+		return FailpointPort
+	}
+	return 0
 }
 
 // binaryPath is where build's etcd lives in the image.

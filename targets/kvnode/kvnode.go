@@ -99,6 +99,9 @@ func (t Target) WithBug(bug string) targets.Target {
 	return t
 }
 
+// MaintenanceCalls are the maintenance calls kvnode takes: Compact only.
+func (Target) MaintenanceCalls() []string { return []string{targets.CallCompact} }
+
 // APIs are the APIs kvnode serves: KV with Txn, Lease and Watch
 // (kvnode/README.md).
 func (Target) APIs() []harness.API {

@@ -1,0 +1,108 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/targets"
+)
+
+var _ harness.Failpointer = (*Cluster)(nil)
+
+// failpointTimeout bounds one request to a node's gofail endpoint.
+const failpointTimeout = 3 * time.Second
+
+// failpointURL is the address of n's gofail endpoint, or an error when the
+// target's build has none.
+func (c *Cluster) failpointURL(n harness.Node, path string) (string, error) {
+	fs, ok := c.cfg.Target.(targets.FailpointServer)
+	if !ok || fs.FailpointPort() == 0 {
+		return "", fmt.Errorf("target %s serves no failpoints (build it with --target-failpoints)", c.cfg.Target.Name())
+	}
+	return fmt.Sprintf("http://%s:%d/%s", n.IP, fs.FailpointPort(), path), nil
+}
+
+// failpointDo sends one request to n's gofail endpoint and returns the
+// status and body.
+func (c *Cluster) failpointDo(ctx context.Context, n harness.Node, method, path, body string) (int, string, error) {
+	n, err := c.node(n)
+	if err != nil {
+		return 0, "", err
+	}
+	url, err := c.failpointURL(n, path)
+	if err != nil {
+		return 0, "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, failpointTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, string(b), err
+}
+
+// Failpoints lists the failpoints n's etcd has, as its gofail endpoint
+// lists them ("name=term" lines).
+func (c *Cluster) Failpoints(ctx context.Context, n harness.Node) ([]string, error) {
+	status, body, err := c.failpointDo(ctx, n, http.MethodGet, "", "")
+	if err != nil || status != http.StatusOK {
+		return nil, fmt.Errorf("failpoints of %s: status %d: %v", n.Name, status, err)
+	}
+	var names []string
+	for _, line := range strings.Split(body, "\n") {
+		if name, _, ok := strings.Cut(strings.TrimSpace(line), "="); ok && name != "" {
+			names = append(names, name)
+		}
+	}
+	return names, nil
+}
+
+// ArmFailpoint arms name on n with action; one armed to panic makes the
+// exit of n's process a failpoint that fired, not a finding.
+func (c *Cluster) ArmFailpoint(ctx context.Context, n harness.Node, name, action string) error {
+	status, body, err := c.failpointDo(ctx, n, http.MethodPut, name, action)
+	if err != nil {
+		return fmt.Errorf("arm %s=%s on %s: %w", name, action, n.Name, err)
+	}
+	if status != http.StatusNoContent && status != http.StatusOK {
+		return fmt.Errorf("arm %s=%s on %s: status %d: %s", name, action, n.Name, status, harness.Shorten(strings.TrimSpace(body), 200))
+	}
+	if strings.Contains(action, "panic") {
+		c.mu.Lock()
+		c.armed[n.Name] = name
+		c.mu.Unlock()
+	}
+	return nil
+}
+
+// DisarmFailpoint disarms name on n; a process that is down has nothing
+// armed.
+func (c *Cluster) DisarmFailpoint(ctx context.Context, n harness.Node, name string) error {
+	status, body, err := c.failpointDo(ctx, n, http.MethodDelete, name, "")
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return nil
+	case err != nil:
+		return fmt.Errorf("disarm %s on %s: %w", name, n.Name, err)
+	case status != http.StatusNoContent && status != http.StatusOK && status != http.StatusNotFound:
+		return fmt.Errorf("disarm %s on %s: status %d: %s", name, n.Name, status, harness.Shorten(strings.TrimSpace(body), 200))
+	}
+	c.mu.Lock()
+	delete(c.armed, n.Name)
+	c.mu.Unlock()
+	return nil
+}
