@@ -261,7 +261,7 @@ var Observed = []Kind{
 	},
 	{
 		Name: "fired", Summary: "a failpoint armed to panic fired and its process exited: the test's doing",
-		Start: harness.FailpointFired, Layer: Process, Effect: Down, Color: "#cc4125",
+		Start: harness.FailpointFired, Layer: Process, Effect: Down, Points: true, Color: "#cc4125",
 	},
 }
 

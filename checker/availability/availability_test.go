@@ -359,7 +359,7 @@ func TestOverlappingFaultsAreJudgedTogether(t *testing.T) {
 	assert.Equal(t, "loss", d.Windows[0].Kind)
 	assert.Len(t, d.Windows[0].Segments, 3, "loss, loss with the partition, loss again")
 	assert.False(t, *d.Windows[1].Met)
-	assert.Contains(t, d.Windows[1].Sides[1].MajorityRuleSkipped, "n3 (loss) degraded", "a lossy majority is not held to the gap bound")
+	assert.Contains(t, d.Windows[1].Sides[1].MajorityRuleSkipped, "n3 (loss) is degraded", "a lossy majority is not held to the gap bound")
 	assert.Equal(t, KindCrash, d.Windows[2].Kind)
 	assert.True(t, *d.Windows[2].Met)
 	assert.Contains(t, d.Windows[2].Expectation, "1 of 5 crashed leaves a majority")

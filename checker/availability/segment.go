@@ -205,7 +205,7 @@ func (m *model) majorityRuleSkipped(side []string, seg fault.Segment, begin time
 		}
 	}
 	if len(degraded) > 0 {
-		return fmt.Sprintf("%s degraded the side's network, which may stall any election", strings.Join(degraded, ", "))
+		return fmt.Sprintf("%s is degraded, which may stall any election", strings.Join(degraded, ", "))
 	}
 	stale := m.unrecovered(side, begin)
 	if len(side)-len(stale) < seg.State.Quorum(m.cfg.Nodes) {
@@ -269,7 +269,7 @@ func (m *model) expectation(s fault.State, sides []Side, clean bool) string {
 		return fmt.Sprintf("%d of %d %s leaves no majority: writes stop (no write or linearizable read invoked %s after the %s succeeds until the restart)", len(down), len(cfg.Nodes), verb, grace, whys[0])
 	}
 	if len(s.Grudge) == 0 {
-		return "no side changes (the network is degraded, not cut): nothing is demanded beyond serving"
+		return "nothing is cut (a node is slowed, lossy or has a failpoint armed): no side changes, so nothing is demanded but serving"
 	}
 	if !clean {
 		if len(minority) == 0 {
