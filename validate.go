@@ -122,7 +122,7 @@ func Validate(s Spec, extra ...targets.Target) (Spec, error) {
 			return s, harness.BadValue("partition", s.Partition, "%v", err)
 		}
 	}
-	if s.FaultTargets, err = validateFaultTargets(s.FaultTargets); err != nil {
+	if s.FaultTargets, err = validateFaultTargets(s.FaultTargets, used); err != nil {
 		return s, err
 	}
 	if s.FaultOptions, err = validateOptions(s.FaultOptions, fault.Options(), optionsOfKinds(used), "fault"); err != nil {
@@ -235,8 +235,9 @@ func validateFaultNames(names []string) error {
 }
 
 // validateFaultTargets checks the target choices and fills in "one" for
-// every targeted kind without one.
-func validateFaultTargets(choices map[string]string) (map[string]string, error) {
+// every targeted kind without one. A kind in use that takes only some
+// choices (corrupt takes no majority) refuses the others.
+func validateFaultTargets(choices map[string]string, used []string) (map[string]string, error) {
 	out := map[string]string{}
 	for kind, choice := range choices {
 		if !slices.Contains(fault.Targeted(), kind) {
@@ -250,6 +251,10 @@ func validateFaultTargets(choices map[string]string) (map[string]string, error) 
 	for _, k := range fault.Targeted() {
 		if out[k] == "" {
 			out[k] = "one"
+		}
+		kind, _ := fault.Lookup(k)
+		if slices.Contains(used, k) && kind.TargetChoices != nil && !slices.Contains(kind.TargetChoices, out[k]) {
+			return nil, harness.BadValue("fault-targets", k+"="+out[k], "fault %s takes only %s", k, strings.Join(kind.TargetChoices, ", "))
 		}
 	}
 	return out, nil
@@ -302,6 +307,14 @@ func targetCanDo(t targets.Target, faults []string) error {
 			case fault.NeedRejoin:
 				if rj, ok := t.(targets.Rejoiner); !ok || rj.DataDir() == "" {
 					return fmt.Errorf("target %s cannot take the fault %s: it does not say where its data lives or at which URL its peers reach a node (it is no targets.Rejoiner)", t.Name(), name)
+				}
+			case fault.NeedBuilds:
+				if v, ok := t.(targets.Versioned); !ok || len(v.Builds()) < 2 {
+					return fmt.Errorf("target %s cannot take the fault %s: it holds one build of the store (give --target-version two releases or more, such as v3.5.21,v3.6.5)", t.Name(), name)
+				}
+			case fault.NeedDisk:
+				if dl, ok := t.(targets.DiskLayout); !ok || len(dl.DataFiles()) == 0 {
+					return fmt.Errorf("target %s cannot take the fault %s: it does not say where its durable files lie (it is no targets.DiskLayout)", t.Name(), name)
 				}
 			case fault.NeedFailpoints:
 				if fs, ok := t.(targets.FailpointServer); !ok || fs.FailpointPort() == 0 {

@@ -88,7 +88,9 @@ func (Logs) Name() string { return "logs" }
 // clients saw. With no log at all the verdict is unknown, never valid.
 //
 // The panics of failpoints the nemesis armed (their start-failpoint
-// completions say which) are expected, with l.Expected.
+// completions say which) are expected, with l.Expected, and so is what a
+// node's store logged while it refused files the nemesis damaged (a
+// completion's "refused" says which node, and its op when).
 func (l Logs) Check(_ context.Context, h harness.History, _ string) harness.Result {
 	d := &LogsDetails{Hits: []LogHit{}}
 	patterns, err := compileAll(l.Patterns, DefaultLogPatterns)
@@ -99,6 +101,7 @@ func (l Logs) Check(_ context.Context, h harness.History, _ string) harness.Resu
 	if err != nil {
 		return harness.Result{Valid: harness.ValidUnknown, Summary: []string{"logs: unknown, " + err.Error()}, Details: d}
 	}
+	excused := refusals(h)
 	root := filepath.Join(l.Dir, "nodes")
 	var files []string
 	werr := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
@@ -116,7 +119,7 @@ func (l Logs) Check(_ context.Context, h harness.History, _ string) harness.Resu
 	slices.Sort(files)
 	for _, path := range files {
 		d.Files++
-		if err := l.scan(path, patterns, expected, d); err != nil {
+		if err := l.scan(path, patterns, expected, excused, d); err != nil {
 			d.Errors = append(d.Errors, err.Error())
 		}
 	}
@@ -131,7 +134,7 @@ func (l Logs) Check(_ context.Context, h harness.History, _ string) harness.Resu
 }
 
 // scan reads one log for failing lines.
-func (l Logs) scan(path string, patterns, expected []*regexp.Regexp, d *LogsDetails) error {
+func (l Logs) scan(path string, patterns, expected []*regexp.Regexp, excused []refusal, d *LogsDetails) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("read log: %w", err)
@@ -151,7 +154,8 @@ func (l Logs) scan(path string, patterns, expected []*regexp.Regexp, d *LogsDeta
 			continue
 		}
 		hit := LogHit{Node: node, File: filepath.ToSlash(rel), Line: n, TimeS: last, Text: harness.Shorten(line, 300)}
-		hit.Expected = slices.ContainsFunc(expected, func(p *regexp.Regexp) bool { return p.MatchString(line) })
+		hit.Expected = slices.ContainsFunc(expected, func(p *regexp.Regexp) bool { return p.MatchString(line) }) ||
+			slices.ContainsFunc(excused, func(r refusal) bool { return r.covers(node, last) })
 		d.Count++
 		if hit.Expected {
 			d.Expected++
@@ -251,6 +255,44 @@ func armedFailpoints(h harness.History) []string {
 			if !slices.Contains(out, p) {
 				out = append(out, p)
 			}
+		}
+	}
+	return out
+}
+
+// refusal is a span of a node's log that the test caused: the store
+// refused to start on files the nemesis damaged.
+type refusal struct {
+	node     string
+	from, to float64
+}
+
+// refusalSlack widens a refusal's span for the clocks of the log and the
+// history, which are the same host's but read at different moments.
+const refusalSlack = 0.5
+
+// covers says the line at time at of node's log lies in r.
+func (r refusal) covers(node string, at *float64) bool {
+	return at != nil && node == r.node && *at >= r.from-refusalSlack && *at <= r.to+refusalSlack
+}
+
+// refusals are the spans of the nemesis ops whose completion value says,
+// under "refused", that a node's store refused its damaged files (the
+// corrupt kind's stop): from the op's invocation to its completion.
+func refusals(h harness.History) []refusal {
+	var out []refusal
+	for _, p := range h.Nemesis().Pairs() {
+		if p.Completion == nil || len(p.Completion.Value) == 0 {
+			continue
+		}
+		var v struct {
+			Refused map[string]string `json:"refused"`
+		}
+		if json.Unmarshal(p.Completion.Value, &v) != nil {
+			continue
+		}
+		for node := range v.Refused {
+			out = append(out, refusal{node: node, from: p.Invoke.Time.Seconds(), to: p.Completion.Time.Seconds()})
 		}
 	}
 	return out

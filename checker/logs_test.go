@@ -60,3 +60,34 @@ go.etcd.io/raft/v3.(*raftLog).commitTo(0xc000)
 	r = Logs{Dir: dir, Patterns: []string{"("}}.Check(context.Background(), nil, "")
 	assert.Equal(t, harness.ValidUnknown, r.Valid)
 }
+
+// TestARefusalOfDamagedFilesIsExpected: what a node logs while its store
+// refuses files the corrupt fault damaged is the test's doing, on that
+// node and during that op only; the same line elsewhere or later is a
+// finding.
+func TestARefusalOfDamagedFilesIsExpected(t *testing.T) {
+	dir := t.TempDir()
+	started := time.Date(2026, 12, 1, 21, 0, 0, 0, time.UTC)
+	fatal := func(at string) string {
+		return `{"level":"fatal","ts":"2026-12-01T21:00:` + at + `Z","msg":"failed to read WAL","error":"walpb: crc mismatch"}` + "\n"
+	}
+	writeLog(t, dir, "n2", "etcd.log", fatal("10.200"))
+	stop := []harness.Op{
+		{Process: harness.NemesisProcess, Type: harness.Invoke, F: "stop-corrupt", Time: 10 * time.Second},
+		{Process: harness.NemesisProcess, Type: harness.OK, F: "stop-corrupt", Time: 14 * time.Second,
+			Value: harness.MustValue(map[string]any{"nodes": []string{"n2"}, "refused": map[string]string{"n2": "walpb: crc mismatch"}})},
+	}
+	r := Logs{Dir: dir, Started: started}.Check(context.Background(), stop, "")
+	assert.Equal(t, harness.ValidTrue, r.Valid, "%v", r.Summary)
+	assert.Equal(t, 1, r.Details.(*LogsDetails).Expected)
+
+	writeLog(t, dir, "n2", "etcd.log", fatal("10.200")+fatal("30.000"))
+	r = Logs{Dir: dir, Started: started}.Check(context.Background(), stop, "")
+	assert.Equal(t, harness.ValidFalse, r.Valid, "a fatal line after the refusal is the store's")
+
+	writeLog(t, dir, "n2", "etcd.log", "")
+	writeLog(t, dir, "n3", "etcd.log", fatal("11.000"))
+	r = Logs{Dir: dir, Started: started}.Check(context.Background(), stop, "")
+	assert.Equal(t, harness.ValidFalse, r.Valid, "a refusal on n2 excuses nothing on n3")
+	assert.Equal(t, harness.ValidFalse, Logs{Dir: dir, Started: started}.Check(context.Background(), nil, "").Valid)
+}

@@ -89,6 +89,9 @@ type Kind struct {
 	Needs []Need
 	// MinNodes is the smallest cluster it can run on; 0 means any.
 	MinNodes int
+	// TargetChoices are the --fault-targets choices it takes, when not
+	// all of Choices (a fault that damages disks takes no majority).
+	TargetChoices []string
 	// Options are its settings, as flags of `faultline test`.
 	Options []harness.Option
 }
@@ -101,6 +104,9 @@ const (
 	// NeedRejoin: the target says where its data lives and how its peers
 	// reach a node, so a wiped node can join again (targets.Rejoiner).
 	NeedRejoin Need = "rejoin"
+	// NeedDisk: the cluster can read and write a node's durable files
+	// and says where they are (harness.Disk).
+	NeedDisk Need = "disk"
 	// NeedFailpoints: the target was built with failpoints it serves over
 	// the network (--target-failpoints).
 	NeedFailpoints Need = "failpoints"
@@ -110,6 +116,9 @@ const (
 	NeedDefragment Need = "defragment"
 	NeedMoveLeader Need = "move-leader"
 	NeedSnapshot   Need = "snapshot"
+	// NeedBuilds: the target holds more than one build of the store for
+	// nodes to move between (--target-version A,B).
+	NeedBuilds Need = "builds"
 )
 
 // Heal is the final heal's op: it ends every fault in force.
@@ -146,6 +155,9 @@ const (
 	Defrag         = "defrag"
 	LeaderTransfer = "leader-transfer"
 	Snapshot       = "snapshot"
+	Upgrade        = "upgrade"
+	StartCorrupt   = "start-corrupt"
+	StopCorrupt    = "stop-corrupt"
 )
 
 // MinMembers is the smallest raft group the member fault leaves.
@@ -242,6 +254,24 @@ var All = []Kind{
 	{
 		Name: "snapshot", Summary: "streams a snapshot of the store from one member (snapshot save)",
 		Start: Snapshot, Layer: Admin, Targeted: true, Effect: Instant, Points: true, Color: "#ffe599", Needs: []Need{NeedSnapshot},
+	},
+	{
+		Name: "upgrade", Summary: "stops the target nodes (SIGTERM), moves each to the next build of --target-version and starts it again on its data: a rolling upgrade or downgrade",
+		Start: Upgrade, Layer: Process, Targeted: true, Effect: Instant, Points: true, Color: "#8e7cc3", Needs: []Need{NeedBuilds},
+	},
+	{
+		Name: "corrupt", Summary: "kills the target nodes and damages their durable files (bitflips in a WAL or snapshot file, or the last WAL cut short by up to 1 KiB); the stop starts them, and one that refuses its damaged data is replaced by a wiped member",
+		Start: StartCorrupt, Stop: StopCorrupt, Layer: Process, Targeted: true, Effect: Down, Color: "#b45f06",
+		Needs: []Need{NeedDisk, NeedRejoin}, MinNodes: 3, TargetChoices: []string{"one", "minority", "leader"},
+		Options: []harness.Option{{
+			Name: "corrupt-modes", Default: strings.Join(CorruptModes, ","),
+			Usage: "how a corrupt fault damages a node's files, drawn per node from " + strings.Join(CorruptModes, ", "),
+			Check: CheckCorruptModes,
+		}, {
+			Name: "bitflip-probability", Default: "1e-5",
+			Usage: "the chance that a bitflip flips a bit of each byte of the file it damages, above 0 and at most 0.01",
+			Check: harness.CheckFloat(1e-9, 0.01),
+		}},
 	},
 	{
 		Name: "member", Summary: "MemberRemove and a wipe of one node, later MemberAdd and a start with state existing; never below 3 members",
@@ -401,4 +431,41 @@ func ParseFailpoints(v string) ([]Failpoint, error) {
 		out = append(out, Failpoint{Name: name, Action: action})
 	}
 	return out, nil
+}
+
+// The ways the corrupt kind damages a node's durable files, after
+// Jepsen's etcd suite: bitflips in a WAL file or a raft snapshot file (a
+// chance per byte), or the last WAL file cut short by up to 1 KiB of what
+// was written (a torn write; Jepsen cuts the file's end, which in a
+// preallocated WAL is only zeros).
+const (
+	BitflipWAL  = "bitflip-wal"
+	BitflipSnap = "bitflip-snap"
+	TruncateWAL = "truncate-wal"
+)
+
+// CorruptModes lists the corrupt kind's modes.
+var CorruptModes = []string{BitflipWAL, BitflipSnap, TruncateWAL}
+
+// ParseCorruptModes parses a corrupt-modes value: modes of CorruptModes,
+// comma-separated, none twice.
+func ParseCorruptModes(v string) ([]string, error) {
+	var out []string
+	for _, m := range strings.Split(v, ",") {
+		m = strings.TrimSpace(m)
+		switch {
+		case !slices.Contains(CorruptModes, m):
+			return nil, fmt.Errorf("unknown corrupt mode %s: want some of %s", harness.Quote(m), strings.Join(CorruptModes, ", "))
+		case slices.Contains(out, m):
+			return nil, fmt.Errorf("corrupt mode %s named twice", m)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// CheckCorruptModes is the corrupt-modes option's check.
+func CheckCorruptModes(v string) error {
+	_, err := ParseCorruptModes(v)
+	return err
 }

@@ -1,6 +1,9 @@
 package harness
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Node is one machine of the cluster under test.
 type Node struct {
@@ -177,3 +180,46 @@ type HashKV struct {
 // HashKVF is the f of the ops the runner records, as MonitorProcess, with
 // each member's HashKV at the end of a run.
 const HashKVF = "hashkv"
+
+// Upgrader is a cluster whose nodes can move between builds of the store
+// (releases) while keeping their data: a rolling upgrade or downgrade. It
+// is optional; the upgrade fault needs it.
+type Upgrader interface {
+	// Builds lists the builds the nodes can run, in the order an upgrade
+	// moves a node through them.
+	Builds() []string
+	// Stop stops n's DB process gracefully (SIGTERM; SIGKILL if it has
+	// not exited within a few seconds). Stopping a stopped process is no
+	// error.
+	Stop(ctx context.Context, n Node) error
+	// SetVersion makes n run build from its next start on.
+	SetVersion(n Node, build string) error
+}
+
+// The kinds of durable file a Disk lists.
+const (
+	// WALFiles are the write-ahead log's segments.
+	WALFiles = "wal"
+	// SnapFiles are the raft snapshot files.
+	SnapFiles = "snap"
+)
+
+// Disk is a cluster whose nodes' durable files the harness can reach
+// while their DB process is down, to damage them as a failing disk would.
+// It is optional; the corrupt fault needs it.
+type Disk interface {
+	// DataFiles lists the paths, inside n, of n's durable files of a kind
+	// (WALFiles, SnapFiles), in name order.
+	DataFiles(ctx context.Context, n Node, kind string) ([]string, error)
+	// ReadFile reads a file inside n.
+	ReadFile(ctx context.Context, n Node, path string) ([]byte, error)
+	// WriteFile replaces a file inside n, keeping its mode and owner.
+	WriteFile(ctx context.Context, n Node, path string, data []byte) error
+	// StartDamaged starts n's DB process on files that were damaged and
+	// waits until it serves, or until it exits, which is then the test's
+	// doing and no ProcessExit: a store may rightly refuse data it finds
+	// damaged. It returns the line of n's log that says why it refused,
+	// or "" when it serves. A process that neither serves nor exits
+	// within timeout is no error either: the checkers judge it.
+	StartDamaged(ctx context.Context, n Node, timeout time.Duration) (refused string, err error)
+}

@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/faultline/faultline/fault"
 	"github.com/faultline/faultline/harness"
@@ -28,9 +29,13 @@ type failpointValue struct {
 // FailpointEffect is the completion value of start-failpoint: the
 // failpoint armed on each node hit.
 type FailpointEffect struct {
-	Nodes  []string                   `json:"nodes"`
-	Armed  map[string]fault.Failpoint `json:"armed"`
-	Leader string                     `json:"leader,omitempty"`
+	Nodes []string                   `json:"nodes"`
+	Armed map[string]fault.Failpoint `json:"armed"`
+	// Triggered says, per node, which call the nemesis made to reach a
+	// failpoint that only that call passes (a defragmentation, a
+	// compaction), and how it ended.
+	Triggered map[string]string `json:"triggered,omitempty"`
+	Leader    string            `json:"leader,omitempty"`
 }
 
 func (failpointFault) draw(base faultValue, opts Options) any {
@@ -81,8 +86,48 @@ func (failpointFault) start(ctx context.Context, m *Nemesis, c harness.Cluster, 
 		}
 		effect.Armed[name] = choice
 		m.armed[name] = choice.Name
+		if call := trigger(ctx, c, n, choice.Name); call != "" {
+			if effect.Triggered == nil {
+				effect.Triggered = map[string]string{}
+			}
+			effect.Triggered[name] = call
+		}
 	}
 	return effect, nil
+}
+
+// triggerTimeout bounds the call that drives a node into a failpoint: a
+// panic ends it at once, a sleep when the sleep is over.
+const triggerTimeout = 10 * time.Second
+
+// trigger drives n through the code of failpoint name when only a
+// maintenance call reaches it, as etcd's robustness tests do: a
+// defragmentation for defrag*, a compaction (10 revisions behind the
+// current one) for compact*. It returns the call and how it ended, or ""
+// for a failpoint that the store's own traffic reaches. The call's error
+// is no error of the step: a panic armed there is expected to cut it off.
+func trigger(ctx context.Context, c harness.Cluster, n harness.Node, name string) string {
+	mt, ok := c.(harness.Maintainer)
+	if !ok {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, triggerTimeout)
+	defer cancel()
+	var call string
+	var err error
+	switch {
+	case strings.HasPrefix(name, "defrag"):
+		call, err = "defragment", mt.Defragment(ctx, n)
+	case strings.HasPrefix(name, "compact"):
+		call = "compact"
+		_, err = mt.Compact(ctx, n, -10)
+	default:
+		return ""
+	}
+	if err != nil {
+		return call + ": " + harness.Shorten(err.Error(), 200)
+	}
+	return call + ": ok"
 }
 
 // chooseFailpoint draws one failpoint of list ("crash", or NAME=ACTION,...)

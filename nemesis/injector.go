@@ -44,6 +44,8 @@ var injectors = map[string]injector{
 	"defrag":          defragFault{},
 	"leader-transfer": leaderTransferFault{},
 	"snapshot":        snapshotFault{},
+	"upgrade":         upgradeFault{},
+	"corrupt":         corruptFault{},
 }
 
 // injectorOf finds the kind and injector of a nemesis op, and whether the

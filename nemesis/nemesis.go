@@ -37,6 +37,9 @@ type Nemesis struct {
 	removed map[string]bool
 	// armed holds the failpoint armed on each node.
 	armed map[string]string
+	// corrupted holds the nodes killed with damaged files, not yet
+	// started again.
+	corrupted map[string]bool
 	// lastHeal is what the last Heal did.
 	lastHeal HealReport
 }
@@ -46,7 +49,7 @@ func New() *Nemesis {
 	return &Nemesis{
 		net:    network{shaping: map[string]string{}},
 		killed: map[string]bool{}, paused: map[string]bool{}, crashed: map[string]bool{},
-		removed: map[string]bool{}, armed: map[string]string{},
+		removed: map[string]bool{}, armed: map[string]string{}, corrupted: map[string]bool{},
 	}
 }
 
@@ -80,6 +83,9 @@ func (m *Nemesis) Invoke(ctx context.Context, c harness.Cluster, op harness.Op) 
 	case Partition:
 		v.Leader = leader
 		value = v
+	case CorruptEffect:
+		v.Leader = leader
+		value = v
 	}
 	done := op.Completion(harness.OK)
 	var r refusal
@@ -97,6 +103,10 @@ func (m *Nemesis) Invoke(ctx context.Context, c harness.Cluster, op harness.Op) 
 		done.Node = strings.Join(v.Nodes, ",")
 	case MemberEffect:
 		done.Node = v.Node
+	case CorruptEffect:
+		done.Node = strings.Join(v.Nodes, ",")
+	case UpgradeEffect:
+		done.Node = strings.Join(v.Nodes, ",")
 	}
 	return done
 }
@@ -118,6 +128,9 @@ type HealReport struct {
 	Rebooted  []string `json:"rebooted,omitempty"`
 	Restarted []string `json:"restarted,omitempty"`
 	Readded   []string `json:"readded,omitempty"`
+	// Replaced are damaged nodes whose store refused their files, wiped
+	// and added back.
+	Replaced []string `json:"replaced,omitempty"`
 	// Members names the raft group's members after the heal ("?" for
 	// one not started), when the cluster reports membership.
 	Members []string `json:"members,omitempty"`
@@ -142,6 +155,9 @@ func (m *Nemesis) Heal(ctx context.Context, c harness.Cluster) error {
 	rep.Rebooted = rebooted.Nodes
 	restarted, startErr := m.restart(ctx, c)
 	rep.Restarted = restarted.Nodes
+	repaired, repairErr := m.restartCorrupted(ctx, c)
+	rep.Restarted = append(rep.Restarted, repaired.Nodes...)
+	rep.Replaced = repaired.Replaced
 	var addErrs []error
 	for _, name := range sortedKeys(m.removed) {
 		v := harness.Op{F: fault.MemberAdd, Value: harness.MustValue(memberValue{Node: name})}
@@ -157,7 +173,7 @@ func (m *Nemesis) Heal(ctx context.Context, c harness.Cluster) error {
 		rep.Members, listErr = memberNames(members), err
 	}
 	m.lastHeal = rep
-	return errors.Join(disarmErr, resumeErr, netErr, rebootErr, startErr, errors.Join(addErrs...), listErr)
+	return errors.Join(disarmErr, resumeErr, netErr, rebootErr, startErr, repairErr, errors.Join(addErrs...), listErr)
 }
 
 // HealReport returns what the last Heal did.

@@ -54,6 +54,10 @@ type Custom struct {
 	// Serves lists the APIs beyond plain KV the store serves; nil means
 	// all of them.
 	Serves []harness.API
+	// Calls lists the maintenance calls (CallCompact, CallHashKV, ...) the
+	// store takes; nil means all of etcd's. The admin faults and the
+	// check of the replicas at the end need them.
+	Calls []string
 }
 
 var (
@@ -61,6 +65,8 @@ var (
 	_ RaftTimer   = Custom{}
 	_ APIProvider = Custom{}
 	_ Rejoiner    = Custom{}
+
+	_ MaintenanceProvider = Custom{}
 )
 
 var processPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$`)
@@ -137,6 +143,14 @@ func (c Custom) APIs() []harness.API {
 		return harness.AllAPIs
 	}
 	return c.Serves
+}
+
+// MaintenanceCalls are Calls, or every call etcd takes.
+func (c Custom) MaintenanceCalls() []string {
+	if c.Calls == nil {
+		return AllCalls
+	}
+	return c.Calls
 }
 
 // DataDir is Data; empty when the target cannot rejoin a wiped node.

@@ -277,6 +277,9 @@ const (
 	CallHashKV     = "hashkv"
 )
 
+// AllCalls lists every maintenance call, as etcd takes them.
+var AllCalls = []string{CallCompact, CallDefragment, CallMoveLeader, CallSnapshot, CallHashKV}
+
 // MaintenanceProvider is a target that says which of etcd's maintenance
 // calls its store takes. It is optional: a target that is none takes them
 // all, as etcd does.
@@ -289,7 +292,7 @@ func MaintenanceCallsOf(t Target) []string {
 	if p, ok := t.(MaintenanceProvider); ok {
 		return p.MaintenanceCalls()
 	}
-	return []string{CallCompact, CallDefragment, CallMoveLeader, CallSnapshot, CallHashKV}
+	return AllCalls
 }
 
 // FailpointServer is a target whose build serves failpoints over the
@@ -297,4 +300,13 @@ func MaintenanceCallsOf(t Target) []string {
 // has none. It is optional.
 type FailpointServer interface {
 	FailpointPort() int
+}
+
+// DiskLayout is a Rejoiner that says where under its DataDir its durable
+// files of each kind lie, as shell globs relative to DataDir by kind
+// (harness.WALFiles, harness.SnapFiles). It is optional; the corrupt
+// fault needs it.
+type DiskLayout interface {
+	Rejoiner
+	DataFiles() map[string]string
 }

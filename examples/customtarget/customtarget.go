@@ -30,6 +30,7 @@ func Target(binary string) targets.Custom {
 		Data:       "/var/lib/mykv",
 		Election:   time.Second,
 		Serves:     []harness.API{harness.APITxn},
+		Calls:      []string{targets.CallCompact},
 		Args: func(n harness.Node, all []harness.Node, state targets.ClusterState) []string {
 			peers := make([]string, len(all))
 			for i, m := range all {

@@ -142,7 +142,7 @@ func (c *Cluster) AddMember(ctx context.Context, n harness.Node) (harness.Member
 			return added, fmt.Errorf("add member %s: wipe: %w (%s)", n.Name, err, out)
 		}
 	}
-	if err := c.start(ctx, n, members); err != nil {
+	if _, err := c.start(ctx, n, startOpts{members: members}); err != nil {
 		return added, fmt.Errorf("add member %s: %w", n.Name, err)
 	}
 	joinCtx, cancel := context.WithTimeout(ctx, joinTimeout)

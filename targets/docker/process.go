@@ -158,25 +158,37 @@ const startTimeout = 10 * time.Second
 // Start returns once the process exists (an error with the log's tail if
 // it does not appear within startTimeout); it does not wait for it to serve.
 func (c *Cluster) Start(ctx context.Context, n harness.Node) error {
-	return c.start(ctx, n, nil)
+	_, err := c.start(ctx, n, startOpts{})
+	return err
 }
 
-// start is Start; members, when not nil, is the membership a node that was
-// wiped and added back joins as an existing cluster, instead of the
-// initial one.
-func (c *Cluster) start(ctx context.Context, n harness.Node, members []harness.Node) error {
+// startOpts are start's variations.
+type startOpts struct {
+	// members, when not nil, is the membership a node that was wiped and
+	// added back joins as an existing cluster, instead of the initial one.
+	members []harness.Node
+	// mayExit starts a process whose exit is the test's doing (it runs on
+	// damaged files): its exit is no finding, and start returns once the
+	// exec began, without waiting to see the process.
+	mayExit bool
+}
+
+// start is Start with opts. It returns the id of the DB process's exec,
+// "" when the process already ran.
+func (c *Cluster) start(ctx context.Context, n harness.Node, opts startOpts) (string, error) {
+	members := opts.members
 	n, err := c.node(n)
 	if err != nil {
-		return err
+		return "", err
 	}
 	unlock := c.lockNode(n)
 	defer unlock()
 	running, err := c.Running(ctx, n)
 	if err != nil {
-		return fmt.Errorf("start %s: %w", n.Name, err)
+		return "", fmt.Errorf("start %s: %w", n.Name, err)
 	}
 	if running {
-		return nil
+		return "", nil
 	}
 	c.mu.Lock()
 	state := targets.New
@@ -192,29 +204,32 @@ func (c *Cluster) start(ctx context.Context, n harness.Node, members []harness.N
 	script := fmt.Sprintf("exec %s >>%s 2>&1", shellJoin(argv), shellQuote(c.cfg.Target.LogPath()))
 	exec, err := c.cli.ContainerExecCreate(ctx, c.containerName(n), container.ExecOptions{Cmd: []string{"sh", "-c", script}})
 	if err != nil {
-		return fmt.Errorf("start %s: %w", n.Name, err)
+		return "", fmt.Errorf("start %s: %w", n.Name, err)
 	}
 	if err := c.cli.ContainerExecStart(ctx, exec.ID, container.ExecStartOptions{Detach: true}); err != nil {
-		return fmt.Errorf("start %s: %w", n.Name, err)
+		return "", fmt.Errorf("start %s: %w", n.Name, err)
 	}
 	c.mu.Lock()
 	c.started[n.Name] = true
-	c.dbExec[n.Name], c.stopping[n.Name] = exec.ID, false
+	c.dbExec[n.Name], c.stopping[n.Name] = exec.ID, opts.mayExit
 	delete(c.armed, n.Name) // a new process has nothing armed
 	c.mu.Unlock()
+	if opts.mayExit {
+		return exec.ID, nil
+	}
 	// Wait for the process, so that a Start right after this one finds
 	// it running instead of starting a second one.
 	deadline := time.Now().Add(startTimeout)
 	for {
 		running, err := c.Running(ctx, n)
 		if err != nil {
-			return fmt.Errorf("start %s: %w", n.Name, err)
+			return "", fmt.Errorf("start %s: %w", n.Name, err)
 		}
 		if running {
-			return nil
+			return exec.ID, nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("start %s: %s did not start; log tail:\n%s", n.Name, c.cfg.Target.ProcessName(), c.logTail(ctx, n, 20))
+			return "", fmt.Errorf("start %s: %s did not start; log tail:\n%s", n.Name, c.cfg.Target.ProcessName(), c.logTail(ctx, n, 20))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

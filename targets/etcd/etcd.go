@@ -260,6 +260,13 @@ func (t Target) Command(n harness.Node, all []harness.Node, state targets.Cluste
 // DataDir is /var/lib/etcd; it makes Target a targets.Rejoiner.
 func (Target) DataDir() string { return DataDir }
 
+// DataFiles says where the WAL segments and raft snapshot files lie, as
+// etcd's wal and snap packages lay them out; it makes Target a
+// targets.DiskLayout.
+func (Target) DataFiles() map[string]string {
+	return map[string]string{harness.WALFiles: "member/wal/*.wal", harness.SnapFiles: "member/snap/*.snap"}
+}
+
 // PeerURL is http://<n's IP>:2380.
 func (Target) PeerURL(n harness.Node) string { return peerURL(n) }
 

@@ -1,6 +1,7 @@
 package etcd
 
 import (
+	"path"
 	"strings"
 	"testing"
 
@@ -28,7 +29,7 @@ func TestCommand(t *testing.T) {
 		{Name: "n3", IP: "10.240.3.4"},
 	}
 	argv := Target{}.Command(all[1], all, targets.New)
-	require.Equal(t, "etcd", argv[0])
+	require.Equal(t, "/opt/etcd/"+DefaultVersion+"/etcd", argv[0], "each build lies in a directory of its own")
 	require.Equal(t, "n2", flagValue(t, argv, "--name"))
 	require.Equal(t, "/var/lib/etcd", flagValue(t, argv, "--data-dir"))
 	require.Equal(t, "http://0.0.0.0:2379", flagValue(t, argv, "--listen-client-urls"))
@@ -44,7 +45,7 @@ func TestCommand(t *testing.T) {
 
 	argv = Target{}.Command(all[0], all, targets.Existing)
 	require.Equal(t, "existing", flagValue(t, argv, "--initial-cluster-state"))
-	require.Equal(t, Target{}.ProcessName(), argv[0], "pkill -x must match the process the command starts")
+	require.Equal(t, Target{}.ProcessName(), path.Base(argv[0]), "pkill -x must match the process the command starts")
 	require.LessOrEqual(t, len(Target{}.ProcessName()), 15, "comm is cut at 15 bytes")
 	require.True(t, strings.HasPrefix(Target{}.LogPath(), "/"))
 }

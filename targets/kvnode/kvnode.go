@@ -79,11 +79,11 @@ func (Target) Configure(c targets.Config) (targets.Target, error) {
 }
 
 var (
-	_ targets.Target      = Target{}
-	_ targets.Rejoiner    = Target{}
-	_ targets.RaftTimer   = Target{}
-	_ targets.Bugged      = Target{}
-	_ targets.APIProvider = Target{}
+	_ targets.Target       = Target{}
+	_ targets.Rejoiner     = Target{}
+	_ targets.RaftTimer    = Target{}
+	_ targets.Bugged       = Target{}
+	_ targets.APIProvider  = Target{}
 	_ targets.Configurable = Target{}
 )
 
@@ -130,6 +130,13 @@ func (Target) ClientPort() int { return ClientPort }
 
 // DataDir is /var/lib/kvnode; it makes Target a targets.Rejoiner.
 func (Target) DataDir() string { return DataDir }
+
+// DataFiles says where the WAL segments and raft snapshot files lie, as
+// etcd's wal and snap packages lay them out; it makes Target a
+// targets.DiskLayout.
+func (Target) DataFiles() map[string]string {
+	return map[string]string{harness.WALFiles: "member/wal/*.wal", harness.SnapFiles: "member/snap/*.snap"}
+}
 
 // PeerURL is http://<n's IP>:2380.
 func (Target) PeerURL(n harness.Node) string { return peerURL(n) }
