@@ -27,6 +27,62 @@ type Scenario struct {
 	// Caught are the checkers that must be invalid when Expect is
 	// harness.ValidFalse: the anomaly the scenario is about.
 	Caught []string
+	// Bug, when set, is the real bug of the store the scenario
+	// reproduces. Its spec then names no release: it runs on Bug.Affected,
+	// where it must be invalid through Caught, and on Bug.Fixed, where it
+	// must be valid (see On).
+	Bug *Bug
+}
+
+// Bug is a real bug of a store, as its public tracker reports it: the
+// release that has it and the first that fixed it.
+type Bug struct {
+	// Issue is where it is reported, as owner/repo#number.
+	Issue string
+	// Title says what goes wrong, in the report's terms.
+	Title string
+	// Affected and Fixed are releases, as --target-version takes them.
+	Affected, Fixed string
+}
+
+// URL is the issue's address.
+func (b Bug) URL() string {
+	repo, num, _ := strings.Cut(b.Issue, "#")
+	return "https://github.com/" + repo + "/issues/" + num
+}
+
+// On returns the scenario as it runs on release: a bug scenario on its
+// affected release must be invalid through Caught, on its fixed release
+// valid. Any other release, or a release for a scenario of no bug, is an
+// error naming the releases it takes.
+func (sc Scenario) On(release string) (Scenario, error) {
+	if sc.Bug == nil {
+		if release == "" {
+			return sc, nil
+		}
+		return sc, harness.BadValue("release", release, "scenario %s reproduces no bug and runs on the release its spec names", sc.Name)
+	}
+	out := sc
+	switch release {
+	case "", "affected", sc.Bug.Affected:
+		out.Spec.TargetVersion, out.Expect = sc.Bug.Affected, harness.ValidFalse
+	case "fixed", sc.Bug.Fixed:
+		out.Spec.TargetVersion, out.Expect, out.Caught = sc.Bug.Fixed, harness.ValidTrue, nil
+	default:
+		return sc, harness.BadValue("release", release, "want affected (%s) or fixed (%s)", sc.Bug.Affected, sc.Bug.Fixed)
+	}
+	return out, nil
+}
+
+// Regressions lists the scenarios that reproduce real bugs.
+func Regressions() []Scenario {
+	var out []Scenario
+	for _, sc := range Scenarios {
+		if sc.Bug != nil {
+			out = append(out, sc)
+		}
+	}
+	return out
 }
 
 // Scenarios lists every named scenario.
@@ -44,6 +100,24 @@ var Scenarios = []Scenario{
 		Spec: Spec{Target: "etcd", Nodes: 3, Workload: "register", Nemesis: []string{"partition"}, Partition: "one",
 			Serializable: true, TimeLimit: 30 * time.Second, NemesisInterval: 10 * time.Second, Rate: 200},
 		Expect: harness.ValidFalse, Caught: []string{"linearizable"},
+	},
+	{
+		Name:    "etcd-14370-single-node-durability",
+		Summary: "a 1-node etcd crashed by a panic at raftBeforeSave, again and again under writes: v3.5.4 applied and acknowledged entries before its WAL held them, so the restart loses acknowledged writes",
+		Spec: Spec{Target: "etcd", TargetFailpoints: true, Nodes: 1, Workload: "register", Nemesis: []string{"failpoint"},
+			FaultOptions: harness.Options{"failpoints": "raftBeforeSave=panic"},
+			TimeLimit:    30 * time.Second, NemesisInterval: 3 * time.Second, Rate: 200},
+		Expect: harness.ValidFalse, Caught: []string{"linearizable"},
+		Bug: &Bug{Issue: "etcd-io/etcd#14370", Title: "Durability API guarantee broken in single node cluster", Affected: "v3.5.4", Fixed: "v3.5.5"},
+	},
+	{
+		Name:    "etcd-14685-defrag-panic",
+		Summary: "3-node etcd, one member crashed by a panic inside a defragmentation (defragBeforeCopy, defragBeforeRename), again and again under writes: v3.5.5 did not save its consistent index in a defrag, so the restart applies entries twice and the member's revisions run ahead of the others'",
+		Spec: Spec{Target: "etcd", TargetFailpoints: true, Nodes: 3, Workload: "register", Nemesis: []string{"failpoint"},
+			FaultOptions: harness.Options{"failpoints": "defragBeforeCopy=panic,defragBeforeRename=panic"},
+			TimeLimit:    30 * time.Second, NemesisInterval: 3 * time.Second, Rate: 200},
+		Expect: harness.ValidFalse, Caught: []string{"replicas"},
+		Bug: &Bug{Issue: "etcd-io/etcd#14685", Title: "Revision inconsistency caused by panic during defrag", Affected: "v3.5.5", Fixed: "v3.5.6"},
 	},
 	{
 		Name:    "kvnode-correct",

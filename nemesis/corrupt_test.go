@@ -95,7 +95,9 @@ func TestARefusedNodeIsReplacedAndNamed(t *testing.T) {
 	assert.Subset(t, c.Log, []string{"start-damaged n3", "remove n3", "add n3"})
 	assert.Equal(t, []string{"start-damaged n3", "remove n3", "add n3"}, c.Log[len(c.Log)-3:], "refused, then replaced, after the network heals")
 	assert.Equal(t, "running", c.Process["n3"])
-	assert.Equal(t, []string{"n3"}, m.HealReport().(HealReport).Replaced)
+	rep := m.HealReport().(HealReport)
+	assert.Equal(t, []string{"n3"}, rep.Replaced)
+	assert.Equal(t, map[string]string{"n3": c.Refuse["n3"]}, rep.Refused, "the heal's value names the refusal, for the log checker")
 }
 
 func TestCorruptNeverDamagesAMajority(t *testing.T) {

@@ -128,9 +128,10 @@ type HealReport struct {
 	Rebooted  []string `json:"rebooted,omitempty"`
 	Restarted []string `json:"restarted,omitempty"`
 	Readded   []string `json:"readded,omitempty"`
-	// Replaced are damaged nodes whose store refused their files, wiped
-	// and added back.
-	Replaced []string `json:"replaced,omitempty"`
+	// Refused holds the log line of each damaged node whose store refused
+	// its files; Replaced those then wiped and added back.
+	Refused  map[string]string `json:"refused,omitempty"`
+	Replaced []string          `json:"replaced,omitempty"`
 	// Members names the raft group's members after the heal ("?" for
 	// one not started), when the cluster reports membership.
 	Members []string `json:"members,omitempty"`
@@ -157,7 +158,7 @@ func (m *Nemesis) Heal(ctx context.Context, c harness.Cluster) error {
 	rep.Restarted = restarted.Nodes
 	repaired, repairErr := m.restartCorrupted(ctx, c)
 	rep.Restarted = append(rep.Restarted, repaired.Nodes...)
-	rep.Replaced = repaired.Replaced
+	rep.Refused, rep.Replaced = repaired.Refused, repaired.Replaced
 	var addErrs []error
 	for _, name := range sortedKeys(m.removed) {
 		v := harness.Op{F: fault.MemberAdd, Value: harness.MustValue(memberValue{Node: name})}

@@ -135,3 +135,63 @@ func TestAdminFaultsStayValid(t *testing.T) {
 		})
 	}
 }
+
+// TestARollingUpgradeStaysValid: nodes on v3.5.35 and v3.6.16 in turn,
+// each upgrade step moving one node to the other release on its data (up
+// and down); every step completes and the run is valid.
+func TestARollingUpgradeStaysValid(t *testing.T) {
+	store := t.TempDir()
+	r := runFaultline(t, 10*time.Minute, "test", "--target-version", "v3.5.35,v3.6.16", "--nodes", "3", "--nemesis", "upgrade",
+		"--time-limit", "20", "--nemesis-interval", "4", "--seed", "7", "--store", store)
+	require.Equal(t, 0, r.code, "a rolling upgrade and downgrade between 3.5 and 3.6 must be valid:\n%s", r.stderr)
+	h := runHistory(t, latest(t, store))
+	steps := nemesisPairs(h, fault.Upgrade)
+	require.GreaterOrEqual(t, len(steps), 2, "the schedule draws an upgrade every 4 s")
+	moved := map[string]bool{}
+	for _, p := range steps {
+		require.Equal(t, harness.OK, p.Completion.Type, p.Completion.Error)
+		var e struct {
+			From map[string]string `json:"from"`
+			To   map[string]string `json:"to"`
+		}
+		effectOf(t, p, &e)
+		for node, to := range e.To {
+			assert.NotEqual(t, e.From[node], to, "%s moved to another build", node)
+			moved[e.From[node]+">"+to] = true
+		}
+	}
+	assert.NotEmpty(t, moved)
+}
+
+// TestCorruptIsNoFalseAlarm: bitflips and torn WAL tails on one node at a
+// time, on v3.7.3: damage is done and recorded, a node whose store
+// refuses its files is replaced (its refusal expected in the logs), and
+// the run is valid.
+func TestCorruptIsNoFalseAlarm(t *testing.T) {
+	store := t.TempDir()
+	r := runFaultline(t, 10*time.Minute, "test", "--nodes", "3", "--nemesis", "corrupt",
+		"--time-limit", "30", "--nemesis-interval", "5", "--seed", "5", "--store", store)
+	require.Equal(t, 0, r.code, "etcd with damaged files on a minority must be valid:\n%s", r.stderr)
+	dir := latest(t, store)
+	h := runHistory(t, dir)
+	damaged := 0
+	for _, p := range nemesisPairs(h, fault.StartCorrupt) {
+		var e struct {
+			Damage map[string]struct {
+				File  string `json:"file"`
+				Flips int    `json:"flips"`
+				Cut   int    `json:"cut"`
+			} `json:"damage"`
+		}
+		effectOf(t, p, &e)
+		for node, d := range e.Damage {
+			assert.NotEmpty(t, d.File, node)
+			if d.Flips+d.Cut > 0 {
+				damaged++
+			}
+		}
+	}
+	assert.Positive(t, damaged, "some file was damaged")
+	rs := readResults(t, dir)
+	assert.Equal(t, harness.ValidTrue, rs.Checkers["replicas"].Valid, "every member hashes the same after the repairs")
+}
