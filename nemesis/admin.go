@@ -55,11 +55,7 @@ func (compactFault) draw(base faultValue, opts Options) any {
 
 func (compactFault) check(raw json.RawMessage, names []string) error {
 	var v compactValue
-	if err := decodeStrict(raw, &v); err != nil {
-		return err
-	}
-	inner, _ := json.Marshal(v.faultValue)
-	if _, err := targetedValue(inner, names); err != nil {
+	if err := checkTargeted(raw, &v, &v.faultValue, names); err != nil {
 		return err
 	}
 	if v.Lag < 0 || v.Lag > 100000 {

@@ -75,11 +75,7 @@ func (corruptFault) draw(base faultValue, opts Options) any {
 
 func (corruptFault) check(raw json.RawMessage, names []string) error {
 	var v corruptValue
-	if err := decodeStrict(raw, &v); err != nil {
-		return err
-	}
-	inner, _ := json.Marshal(v.faultValue)
-	if _, err := targetedValue(inner, names); err != nil {
+	if err := checkTargeted(raw, &v, &v.faultValue, names); err != nil {
 		return err
 	}
 	if len(v.Modes) == 0 {

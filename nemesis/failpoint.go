@@ -44,11 +44,7 @@ func (failpointFault) draw(base faultValue, opts Options) any {
 
 func (failpointFault) check(raw json.RawMessage, names []string) error {
 	var v failpointValue
-	if err := decodeStrict(raw, &v); err != nil {
-		return err
-	}
-	inner, _ := json.Marshal(v.faultValue)
-	if _, err := targetedValue(inner, names); err != nil {
+	if err := checkTargeted(raw, &v, &v.faultValue, names); err != nil {
 		return err
 	}
 	return fault.CheckFailpointList(v.Failpoints)

@@ -91,3 +91,15 @@ func targetedValue(raw json.RawMessage, names []string) (faultValue, error) {
 	}
 	return v, nil
 }
+
+// checkTargeted decodes a step's value strictly into v, a value that
+// embeds the faultValue at base, and checks that faultValue's nodes and
+// target choice.
+func checkTargeted(raw json.RawMessage, v any, base *faultValue, names []string) error {
+	if err := decodeStrict(raw, v); err != nil {
+		return err
+	}
+	inner, _ := json.Marshal(*base)
+	_, err := targetedValue(inner, names)
+	return err
+}
