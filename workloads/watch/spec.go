@@ -12,9 +12,9 @@ func ClassicSpec(session int) WatchSpec {
 // coprime, so that a few dozen sessions meet every combination of what
 // is watched (the prefix, one key, a range: period 3) and where from
 // (now, an old revision, a future one, revision 1: period 4), and every
-// option (WithPrevKV 2 in 5, a filter 2 in 7, WithProgressNotify every
-// other, RequestProgress 2 in 3, every endpoint 3 in 11, which then
-// requires a leader every other time) with each of them.
+// option with each kind of watch: WithPrevKV (2 in 5), a filter (2 in
+// 7), WithProgressNotify (5 in 11), RequestProgress (9 in 13), every
+// endpoint (3 in 17, requiring a leader 10 times in 19).
 func RotatingSpec(n, keys int) WatchSpec {
 	s := WatchSpec{Session: n, Windows: 4 + (n*5)%13}
 	switch n % 3 {
@@ -43,12 +43,12 @@ func RotatingSpec(n, keys int) WatchSpec {
 	case 5:
 		s.Filter = FilterNoDelete
 	}
-	s.ProgressNotify = n%2 == 1
-	s.RequestProgress = n%3 != 2
-	switch n % 11 {
-	case 1, 4, 8:
+	s.ProgressNotify = (n%11)%2 == 1
+	s.RequestProgress = n%13 < 9
+	switch n % 17 {
+	case 1, 6, 11:
 		s.Failover = true
-		s.RequireLeader = n%2 == 0
+		s.RequireLeader = (n%19)%2 == 0
 	default:
 		s.RequireLeader = true
 	}
