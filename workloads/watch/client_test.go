@@ -333,3 +333,26 @@ func TestFinalWatchTimesOut(t *testing.T) {
 	failed := long.Invoke(ctx, harness.Op{F: FinalWatch})
 	assert.Equal(t, harness.Fail, failed.Type, "a final read that cannot be made fails")
 }
+
+// TestWatchOpsReturnWhenTheNodeIsDown: with the node gone, opening a
+// watch (clientv3 waits for the server to create it) and asking an open
+// one for progress are bounded by the op: every watch op returns by its
+// deadline.
+func TestWatchOpsReturnWhenTheNodeIsDown(t *testing.T) {
+	s := etcdtest.Start(t)
+	r := newRig(t, s)
+	c := r.client(ClientOptions{Window: 200 * time.Millisecond})
+	open := WatchSpec{Session: 1, Prefix: true, Start: StartFirst, RequestProgress: true, RequireLeader: true}
+	done, _ := r.watch(c, 0, open)
+	require.Equal(t, harness.OK, done.Type, done.Error)
+	s.Stop()
+	for _, spec := range []WatchSpec{open, {Session: 2, Prefix: true, Start: StartFirst, RequestProgress: true}} {
+		for range 2 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			start := time.Now()
+			c.Invoke(ctx, harness.Op{F: Watch, Value: harness.MustValue(spec)})
+			cancel()
+			assert.Less(t, time.Since(start), 2*time.Second, "session %d: the op must return by its deadline", spec.Session)
+		}
+	}
+}

@@ -64,21 +64,28 @@ func (c *Client) page(ctx context.Context, from, end int64) (FinalPage, int64, e
 	p := FinalPage{From: from}
 	pctx, cancel := context.WithTimeout(ctx, c.opts.FinalTimeout)
 	defer cancel()
-	wctx := metadata.AppendToOutgoingContext(clientv3.WithRequireLeader(pctx), streamKey, fmt.Sprintf("final-%s-%d", c.node, from))
-	ch := c.cli.Watch(wctx, c.opts.Prefix, clientv3.WithPrefix(), clientv3.WithRev(from), clientv3.WithCreatedNotify())
-	ticker := time.NewTicker(progressEvery)
-	defer ticker.Stop()
+	id := fmt.Sprintf("final-%s-%d", c.node, from)
+	onStream := func(ctx context.Context) context.Context {
+		return metadata.AppendToOutgoingContext(clientv3.WithRequireLeader(ctx), streamKey, id)
+	}
 	next := from
 	fail := func(err error) (FinalPage, int64, error) {
 		p.Error = err.Error()
 		return p, next, err
 	}
+	ch, stop, err := openWatch(pctx, pctx, c.cli, onStream, c.opts.Prefix, clientv3.WithPrefix(), clientv3.WithRev(from), clientv3.WithCreatedNotify())
+	if err != nil {
+		return fail(fmt.Errorf("page from revision %d to %d: %w", from, end, err))
+	}
+	defer stop()
+	ticker := time.NewTicker(progressEvery)
+	defer ticker.Stop()
 	for {
 		select {
 		case <-pctx.Done():
 			return fail(fmt.Errorf("page from revision %d to %d: nothing past revision %d within %v: %w", from, end, next-1, c.opts.FinalTimeout, pctx.Err()))
 		case <-ticker.C:
-			_ = c.cli.RequestProgress(wctx)
+			requestProgress(pctx, c.cli, onStream)
 		case resp, ok := <-ch:
 			if !ok {
 				return fail(fmt.Errorf("page from revision %d to %d: the watch closed after revision %d", from, end, next-1))

@@ -17,13 +17,14 @@ type sessionState struct {
 	spec WatchSpec
 	// watches counts the watches opened so far.
 	watches int
-	// ch is the open watch, nil when the next op must open one; wctx is
-	// its context (RequestProgress must name its gRPC stream) and stop
-	// cancels it; cli is the client it was opened on.
-	ch   clientv3.WatchChan
-	wctx context.Context
-	stop context.CancelFunc
-	cli  *clientv3.Client
+	// ch is the open watch, nil when the next op must open one; stop
+	// cancels it; cli is the client it was opened on; onStream gives a
+	// context the metadata that names its gRPC stream, which
+	// RequestProgress must name too.
+	ch       clientv3.WatchChan
+	stop     context.CancelFunc
+	cli      *clientv3.Client
+	onStream func(context.Context) context.Context
 	// from is the revision the open watch asked for (0: now).
 	from int64
 	// next is the revision to resume from: after the last event or
@@ -65,8 +66,7 @@ func (c *Client) watch(ctx context.Context, op harness.Op) harness.Op {
 		window = min(window, time.Until(deadline)-margin)
 	}
 	if s.spec.RequestProgress {
-		// A refused request only means no notification comes.
-		_ = s.cli.RequestProgress(s.wctx)
+		requestProgress(ctx, s.cli, s.onStream)
 	}
 	timer := time.NewTimer(max(window, 0))
 	defer timer.Stop()
@@ -150,15 +150,55 @@ func (c *Client) open(ctx context.Context, s *sessionState) (int64, error) {
 		}
 	}
 	id := fmt.Sprintf("%s-%d-%d", c.node, s.spec.Session, s.watches)
-	wctx := metadata.AppendToOutgoingContext(c.life, streamKey, id)
-	if s.spec.RequireLeader {
-		wctx = clientv3.WithRequireLeader(wctx)
+	requireLeader := s.spec.RequireLeader
+	onStream := func(ctx context.Context) context.Context {
+		ctx = metadata.AppendToOutgoingContext(ctx, streamKey, id)
+		if requireLeader {
+			ctx = clientv3.WithRequireLeader(ctx)
+		}
+		return ctx
 	}
-	wctx, stop := context.WithCancel(wctx)
-	s.ch, s.wctx, s.stop, s.cli = cli.Watch(wctx, c.watchedKey(s.spec), c.watchOptions(s.spec, from)...), wctx, stop, cli
 	s.watches++
 	s.from, s.next = from, max(s.next, from)
+	ch, stop, err := openWatch(ctx, c.life, cli, onStream, c.watchedKey(s.spec), c.watchOptions(s.spec, from)...)
+	if err != nil {
+		return from, err
+	}
+	s.ch, s.stop, s.cli, s.onStream = ch, stop, cli, onStream
 	return from, nil
+}
+
+// openWatch opens a watch that lives as long as life, on the gRPC
+// stream onStream names. clientv3's Watch returns only once the server
+// has created the watch, which a node that cannot be reached never
+// does: the wait is bounded by ctx, and a watch not created by then is
+// cancelled.
+func openWatch(ctx, life context.Context, cli *clientv3.Client, onStream func(context.Context) context.Context, key string, opts ...clientv3.OpOption) (clientv3.WatchChan, context.CancelFunc, error) {
+	wctx, stop := context.WithCancel(onStream(life))
+	opened := make(chan clientv3.WatchChan, 1)
+	go func() { opened <- cli.Watch(wctx, key, opts...) }()
+	select {
+	case ch := <-opened:
+		return ch, stop, nil
+	case <-ctx.Done():
+		stop()
+		<-opened
+		return nil, nil, fmt.Errorf("the watch was not created before the op's deadline: %w", ctx.Err())
+	}
+}
+
+// requestProgressWait bounds the hand-over of a progress request to the
+// watch's stream, which is busy while it reconnects.
+const requestProgressWait = 100 * time.Millisecond
+
+// requestProgress asks the stream onStream names for a progress
+// notification, if it takes the request within ctx and
+// requestProgressWait. A request not taken only means no notification
+// comes.
+func requestProgress(ctx context.Context, cli *clientv3.Client, onStream func(context.Context) context.Context) {
+	rctx, cancel := context.WithTimeout(onStream(ctx), requestProgressWait)
+	defer cancel()
+	_ = cli.RequestProgress(rctx)
 }
 
 // startRevision is where a session's first watch starts.
