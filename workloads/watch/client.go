@@ -34,6 +34,11 @@ type Client struct {
 	everyone *clientv3.Client
 }
 
+var (
+	_ harness.Client    = (*Client)(nil)
+	_ harness.Timeouter = (*Client)(nil)
+)
+
 func newClient(cli *clientv3.Client, node string, opts ClientOptions) *Client {
 	life, cancel := context.WithCancel(context.Background())
 	return &Client{cli: cli, node: node, opts: opts, life: life, cancel: cancel}

@@ -17,9 +17,9 @@ type writeOp struct {
 	// revision and deleted are an ok write's WriteResult.
 	revision int64
 	deleted  map[string]int64
-	// invoked and completed are positions in the history, for real-time
-	// order; completed is -1 without a completion.
-	invoked, completed int
+	// invoked is its invocation's position in the history, for
+	// real-time order.
+	invoked int
 }
 
 // changes are the events an ok write created at its revision: its puts,
@@ -81,8 +81,6 @@ type watchRec struct {
 	fromKnown bool
 	responses []response
 	events    []delivered
-	// opened is the history position of the op that opened it.
-	opened int
 }
 
 // finalRec is one final watch.
@@ -151,7 +149,7 @@ func collect(h harness.History) (*record, error) {
 			if err != nil {
 				return nil, err
 			}
-			w.invoked, w.completed = pos[inv.Index], completed
+			w.invoked = pos[inv.Index]
 			rec.writes = append(rec.writes, w)
 			rec.counts.Writes.Add(p)
 			for _, m := range w.muts {
@@ -180,7 +178,7 @@ func collect(h harness.History) (*record, error) {
 				continue
 			}
 			rec.counts.WatchOps.Add(p)
-			if err := rec.readWatch(inv, done, pos[inv.Index], live, sessions); err != nil {
+			if err := rec.readWatch(inv, done, live, sessions); err != nil {
 				return nil, err
 			}
 		case FinalWatch:
@@ -269,7 +267,7 @@ func readCompact(inv harness.Op, done *harness.Op) (compactOp, error) {
 }
 
 // readWatch adds one watch op's responses to its watch.
-func (rec *record) readWatch(inv harness.Op, done *harness.Op, at int, live map[string]*watchRec, sessions map[string]bool) error {
+func (rec *record) readWatch(inv harness.Op, done *harness.Op, live map[string]*watchRec, sessions map[string]bool) error {
 	var spec WatchSpec
 	if err := inv.DecodeValue(&spec); err != nil {
 		return err
@@ -287,7 +285,7 @@ func (rec *record) readWatch(inv harness.Op, done *harness.Op, at int, live map[
 	if w == nil || v.From != nil {
 		w = &watchRec{
 			name:    fmt.Sprintf("p%v session %d watch %d on %s", inv.Process, spec.Session, v.Watch, done.Node),
-			process: inv.Process, node: done.Node, spec: spec, opened: at,
+			process: inv.Process, node: done.Node, spec: spec,
 		}
 		if v.From != nil {
 			w.from, w.fromKnown = *v.From, true
@@ -323,7 +321,7 @@ func (rec *record) readFinal(inv harness.Op, done *harness.Op) error {
 		w := &watchRec{
 			name:    fmt.Sprintf("%s page %d", f.name(), i+1),
 			process: inv.Process, node: inv.Node, final: true,
-			spec: WatchSpec{Prefix: true}, from: p.From, fromKnown: true, opened: -1,
+			spec: WatchSpec{Prefix: true}, from: p.From, fromKnown: true,
 		}
 		w.add(p.Responses, inv.Index)
 		f.pages = append(f.pages, w)
