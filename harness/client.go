@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"math/rand"
+	"time"
 )
 
 // Client performs ops against the store for one process. It is opened
@@ -14,6 +15,15 @@ type Client interface {
 	Invoke(ctx context.Context, op Op) Op
 	// Close releases the client's connections.
 	Close() error
+}
+
+// Timeouter is a Client some of whose ops need another bound than the
+// run's op timeout: a final replay whose length grows with the history,
+// say. The runner asks it before each op it invokes.
+type Timeouter interface {
+	// OpTimeout returns how long op may take; def is the run's op
+	// timeout. A result of zero or less keeps def.
+	OpTimeout(op Op, def time.Duration) time.Duration
 }
 
 // Generator produces the invocations of a workload. It is deterministic for

@@ -23,7 +23,8 @@ type RunConfig struct {
 	Rate float64
 	// TimeLimit bounds the workload phase.
 	TimeLimit time.Duration
-	// OpTimeout bounds each client op; an op that runs out is info.
+	// OpTimeout bounds each client op; an op that runs out is info. A
+	// client that is a Timeouter may choose another bound for an op.
 	OpTimeout time.Duration
 	// Seed drives the generator and the stagger between ops.
 	Seed int64
@@ -288,7 +289,13 @@ func invoke(ctx context.Context, cfg *RunConfig, client Client, p Process, node 
 	if err != nil {
 		return op, fmt.Errorf("record invocation: %w", err)
 	}
-	opCtx, cancel := context.WithTimeout(ctx, cfg.OpTimeout)
+	timeout := cfg.OpTimeout
+	if t, ok := client.(Timeouter); ok {
+		if d := t.OpTimeout(op, timeout); d > 0 {
+			timeout = d
+		}
+	}
+	opCtx, cancel := context.WithTimeout(ctx, timeout)
 	done := client.Invoke(opCtx, op)
 	cancel()
 	done.Process, done.Node, done.F, done.Key = p, node.Name, op.F, op.Key

@@ -207,3 +207,55 @@ func (c nodeClient) Invoke(ctx context.Context, op harness.Op) harness.Op {
 	op.Node = c.node
 	return c.Client.Invoke(ctx, op)
 }
+
+// deadlineClient answers every op ok with the time left before its
+// deadline, in milliseconds; ops named "slow" ask for a bound of 5 s.
+type deadlineClient struct{}
+
+func (deadlineClient) Invoke(ctx context.Context, op harness.Op) harness.Op {
+	done := op.Completion(harness.OK)
+	deadline, _ := ctx.Deadline()
+	done.Value = harness.MustValue(time.Until(deadline).Milliseconds())
+	return done
+}
+
+func (deadlineClient) Close() error { return nil }
+
+func (deadlineClient) OpTimeout(op harness.Op, def time.Duration) time.Duration {
+	if op.F == "slow" {
+		return 5 * time.Second
+	}
+	return 0
+}
+
+// TestTimeouterChoosesAnOpsBound: a client that is a Timeouter bounds its
+// slow final op by its own choice, and every other op by the run's op
+// timeout.
+func TestTimeouterChoosesAnOpsBound(t *testing.T) {
+	cfg := harness.RunConfig{
+		Cluster: harnesstest.NewCluster(1), Concurrency: 1, Rate: 50,
+		TimeLimit: 100 * time.Millisecond, OpTimeout: 200 * time.Millisecond, Seed: 1,
+		Generator:  &harnesstest.Generator{},
+		OpenClient: func(context.Context, harness.Node) (harness.Client, error) { return deadlineClient{}, nil },
+		Recorder:   harness.NewMemoryRecorder(),
+		FinalOps:   []harness.Op{{F: "slow", Node: "n1"}},
+	}
+	h, err := harness.Run(context.Background(), cfg)
+	require.NoError(t, err)
+	var slow, other int64
+	for _, op := range h {
+		if op.Type != harness.OK {
+			continue
+		}
+		var left int64
+		require.NoError(t, op.DecodeValue(&left))
+		if op.F == "slow" {
+			slow = left
+		} else {
+			other = max(other, left)
+		}
+	}
+	assert.Greater(t, slow, int64(4000), "the slow op is bounded by the client's 5 s")
+	assert.Positive(t, other, "some op ran before the time limit")
+	assert.LessOrEqual(t, other, int64(200), "other ops keep the run's op timeout")
+}

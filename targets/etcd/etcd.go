@@ -29,6 +29,11 @@ const (
 	// ElectionTimeout is --election-timeout: how long a follower waits
 	// without a heartbeat before it campaigns.
 	ElectionTimeout = 1000 * time.Millisecond
+	// WatchProgressNotifyInterval is --watch-progress-notify-interval:
+	// how often a watch opened WithProgressNotify is told the revision
+	// it has seen everything up to. etcd's default, 10 minutes, would
+	// never show one in a test.
+	WatchProgressNotifyInterval = time.Second
 )
 
 // Ports and paths inside each node's container.
@@ -248,6 +253,7 @@ func (t Target) Command(n harness.Node, all []harness.Node, state targets.Cluste
 		"--initial-cluster-token", ClusterToken,
 		"--heartbeat-interval", millis(HeartbeatInterval),
 		"--election-timeout", millis(ElectionTimeout),
+		"--watch-progress-notify-interval", WatchProgressNotifyInterval.String(),
 		"--logger", "zap",
 		"--log-level", "info",
 	)

@@ -40,6 +40,7 @@ func TestCommand(t *testing.T) {
 	require.Equal(t, "new", flagValue(t, argv, "--initial-cluster-state"))
 	require.Equal(t, "100", flagValue(t, argv, "--heartbeat-interval"))
 	require.Equal(t, "1000", flagValue(t, argv, "--election-timeout"))
+	require.Equal(t, "1s", flagValue(t, argv, "--watch-progress-notify-interval"))
 	require.Equal(t, "zap", flagValue(t, argv, "--logger"))
 	require.Equal(t, "info", flagValue(t, argv, "--log-level"))
 

@@ -2,78 +2,108 @@ package watch
 
 import (
 	"math/rand"
+	"strconv"
 
 	"github.com/faultline/faultline/harness"
 )
 
-// Op functions of the watch workload.
+// Generator gives the watchers (processes 0..Watchers-1) watch ops, one
+// session after another, and every other process writes: puts of 0, 1,
+// 2, ... in the order they are drawn, deletes and multi-key txns over
+// Keys keys, and with CompactEvery a compaction every CompactEvery
+// writes. Watch ops never end info, so the watcher processes are never
+// retired and keep their ids; a writer retired after an info write is
+// succeeded by a process with a larger id, which writes too. The ops
+// depend only on the order of calls and the runner's seeded rand, which
+// the runner serializes.
+type Generator struct {
+	watchers     int
+	keys         int
+	compactEvery int
+
+	next     int // the next value to put
+	writes   int // write ops drawn
+	sessions int // rotating sessions begun
+	current  map[harness.Process]*session
+}
+
+// session is a watcher's current session and the windows it has left.
+type session struct {
+	spec WatchSpec
+	left int
+}
+
+// Shares of the writers' ops: the rest are puts.
 const (
-	// Write puts a value to the key; its value is an int unique over the
-	// run, and an ok completion carries a WriteValue.
-	Write = "write"
-	// Watch collects the events of the process's watch stream for a
-	// while; it completes with a WatchValue.
-	Watch = "watch"
-	// FinalWatch, after the final heal, watches the key from the start
-	// revision until it reaches the key's latest revision; it completes
-	// with a WatchValue.
-	FinalWatch = "final-watch"
+	deleteShare = 0.15
+	txnShare    = 0.30
+	// txnDeleteShare is the share of a txn's mutations that delete.
+	txnDeleteShare = 0.2
 )
 
-// WriteValue is the value of an ok write: the value written and the
-// store revision the put created.
-type WriteValue struct {
-	Value    int   `json:"value"`
-	Revision int64 `json:"revision"`
+// NewGenerator returns a generator with the given number of watchers,
+// keys (at least 1) and compaction cadence (0: none).
+func NewGenerator(watchers, keys, compactEvery int) *Generator {
+	return &Generator{watchers: watchers, keys: max(keys, 1), compactEvery: compactEvery, current: map[harness.Process]*session{}}
 }
-
-// Event is one watch event as a watcher saw it.
-type Event struct {
-	Revision int64  `json:"revision"`
-	Value    string `json:"value"`
-	// Delete marks a delete event; the workload never deletes.
-	Delete bool `json:"delete,omitempty"`
-}
-
-// WatchValue is the value of a completed watch or final watch.
-type WatchValue struct {
-	// Events are the events received, in stream order.
-	Events []Event `json:"events"`
-	// From is the revision the stream was (re)opened at by this op, or 0
-	// if the op read an open stream.
-	From int64 `json:"from,omitempty"`
-	// Error is why the stream broke during the op, if it did; the next
-	// op resumes after the last event seen.
-	Error string `json:"error,omitempty"`
-	// Target is the revision a final watch had to reach, and Complete
-	// says whether it did.
-	Target   int64 `json:"target,omitempty"`
-	Complete bool  `json:"complete,omitempty"`
-}
-
-// Generator gives the watchers (processes 0..Watchers-1) watch ops and
-// every other process writes of 0, 1, 2, ... in the order they are drawn.
-// Watch ops never end info, so the watcher processes are never retired
-// and keep their ids; a writer retired after an info write is succeeded
-// by a process with a larger id, which writes too. It uses no randomness:
-// the ops depend only on the order of calls, which the runner serializes.
-type Generator struct {
-	watchers int
-	next     int
-}
-
-// NewGenerator returns a generator with the given number of watchers.
-func NewGenerator(watchers int) *Generator { return &Generator{watchers: watchers} }
 
 // Next returns process's next op.
-func (g *Generator) Next(_ *rand.Rand, p harness.Process) (harness.Op, bool) {
+func (g *Generator) Next(r *rand.Rand, p harness.Process) (harness.Op, bool) {
 	if int(p) < g.watchers {
-		return harness.Op{F: Watch}, true
+		return harness.Op{F: Watch, Value: harness.MustValue(g.spec(p))}, true
 	}
-	op := harness.Op{F: Write, Value: harness.MustValue(g.next)}
+	g.writes++
+	if g.compactEvery > 0 && g.writes%g.compactEvery == 0 {
+		return harness.Op{F: Compact}, true
+	}
+	switch x := r.Float64(); {
+	case x < deleteShare:
+		return harness.Op{F: Delete, Key: KeyName(r.Intn(g.keys))}, true
+	case x < deleteShare+txnShare && g.keys > 1:
+		return harness.Op{F: Txn, Value: harness.MustValue(g.txn(r))}, true
+	}
+	op := harness.Op{F: Put, Key: KeyName(r.Intn(g.keys)), Value: harness.MustValue(g.next)}
 	g.next++
 	return op, true
 }
+
+// txn draws two or three mutations on distinct keys.
+func (g *Generator) txn(r *rand.Rand) []Mutation {
+	n := min(2+r.Intn(2), g.keys)
+	var ms []Mutation
+	for _, k := range r.Perm(g.keys)[:n] {
+		if r.Float64() < txnDeleteShare {
+			ms = append(ms, Mutation{Type: TypeDelete, Key: KeyName(k)})
+			continue
+		}
+		ms = append(ms, Mutation{Type: TypePut, Key: KeyName(k), Value: g.next})
+		g.next++
+	}
+	return ms
+}
+
+// spec returns the spec of p's session for its next window, beginning a
+// new session when the current one has used up its windows. Process 0
+// runs one session for the whole run: the whole prefix from revision 1,
+// as a classic long-lived watcher.
+func (g *Generator) spec(p harness.Process) WatchSpec {
+	s := g.current[p]
+	if s == nil || (s.spec.Windows > 0 && s.left == 0) {
+		if p == 0 {
+			s = &session{spec: ClassicSpec(g.sessions)}
+		} else {
+			s = &session{spec: RotatingSpec(g.sessions, g.keys)}
+		}
+		g.sessions++
+		s.left = s.spec.Windows
+		g.current[p] = s
+	}
+	s.left--
+	return s.spec
+}
+
+// KeyName is the name of key i, relative to the workload's prefix.
+func KeyName(i int) string { return "k" + strconv.Itoa(i) }
 
 // FinalOps returns one final watch per node.
 func FinalOps(nodes []harness.Node) []harness.Op {

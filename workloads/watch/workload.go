@@ -1,78 +1,137 @@
-// Package watch checks etcd's watch streams: some processes write unique
-// values to one key, the others watch it from a known revision, resuming
-// from the revision after the last event they saw whenever their stream
-// breaks, and after the final heal a fresh watch on every node replays
-// the key's whole history. Checker verifies that every watcher saw the
-// same revisions and values, in order, with no gap and no duplicate, and
-// that they match the acknowledged writes.
+// Package watch checks etcd's watch guarantees (Ordered, Unique, Atomic,
+// Bookmarkable, Reliable, Resumable, PrevKV, Filter): half the processes
+// write to a few keys (puts, deletes, multi-key txns, and optionally
+// compactions), the others watch them, one session after another, each a
+// watch of the whole prefix, of one key or of a range, from now, from an
+// old revision, from a future one or from revision 1, with or without
+// previous key-values, filters and progress notifications, pinned to one
+// node or failing over between all, resuming after the last revision it
+// saw whenever its watch breaks; and after the final heal every node
+// replays the prefix's whole history. Checker judges every watch against
+// a reference history built from the acknowledged writes, every watch
+// and the replays, each guarantee on its own.
 //
 // It needs the Watch API, which kvnode does not implement.
 package watch
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/faultline/faultline/harness"
+	"github.com/faultline/faultline/targets"
 	"github.com/faultline/faultline/workloads"
 )
 
-// Defaults of ClientOptions.
+// Defaults of ClientOptions and of the workload's options.
 const (
-	// DefaultWindow is how long one watch op collects events.
+	// DefaultWindow is how long one watch op reads its stream.
 	DefaultWindow = 500 * time.Millisecond
-	// DefaultTimeout bounds each op.
-	DefaultTimeout = 5 * time.Second
-	// DefaultStartRevision is where every watch starts: the beginning of
-	// a fresh cluster's history, so every watcher must see every write.
+	// DefaultStartRevision is where a session of StartFirst starts, and
+	// where final watches start: the beginning of a fresh cluster's
+	// history.
 	DefaultStartRevision = 1
+	// DefaultKeys is how many keys the writers write.
+	DefaultKeys = 4
+	// DefaultCompactKeep is how many revisions a compaction keeps.
+	DefaultCompactKeep = 100
+	// DefaultFinalPage is how many revisions one page of a final watch
+	// covers.
+	DefaultFinalPage = 5000
+	// DefaultFinalTimeout bounds one page of a final watch (and its
+	// read of the target revision).
+	DefaultFinalTimeout = 10 * time.Second
+	// DefaultFinalLimit bounds a whole final watch.
+	DefaultFinalLimit = 10 * time.Minute
 )
 
 // ClientOptions configure a Client.
 type ClientOptions struct {
-	// Key is the key written and watched.
-	Key string
-	// StartRevision is the revision every watcher starts from; zero means
-	// DefaultStartRevision.
+	// Prefix holds every key the workload writes and watches.
+	Prefix string
+	// StartRevision is where StartFirst sessions and final watches
+	// start; zero means DefaultStartRevision.
 	StartRevision int64
-	// Window is how long a watch op collects events; zero means
+	// Window is how long a watch op reads its stream; zero means
 	// DefaultWindow. It is cut short to end before the op's deadline.
 	Window time.Duration
-	// Timeout bounds each op; zero means DefaultTimeout.
-	Timeout time.Duration
+	// CompactKeep is how many revisions below the store's a compaction
+	// keeps (the option's default is DefaultCompactKeep).
+	CompactKeep int64
+	// FinalPage, FinalTimeout and FinalLimit shape final watches; zero
+	// means DefaultFinalPage, DefaultFinalTimeout, DefaultFinalLimit.
+	FinalPage    int64
+	FinalTimeout time.Duration
+	FinalLimit   time.Duration
+	// Dial opens a client on endpoints, for the sessions that fail over;
+	// nil uses the harness's targets.OpenClient.
+	Dial func(ctx context.Context, endpoints []string) (*clientv3.Client, error)
 }
 
 func (o ClientOptions) validate() (ClientOptions, error) {
-	if o.StartRevision == 0 {
-		o.StartRevision = DefaultStartRevision
+	def := func(v *int64, d int64) {
+		if *v == 0 {
+			*v = d
+		}
 	}
-	if o.Window == 0 {
-		o.Window = DefaultWindow
+	def(&o.StartRevision, DefaultStartRevision)
+	def(&o.FinalPage, DefaultFinalPage)
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&o.Window, DefaultWindow}, {&o.FinalTimeout, DefaultFinalTimeout}, {&o.FinalLimit, DefaultFinalLimit}} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
 	}
-	if o.Timeout == 0 {
-		o.Timeout = DefaultTimeout
+	if o.Dial == nil {
+		o.Dial = func(ctx context.Context, eps []string) (*clientv3.Client, error) {
+			return targets.OpenClient(ctx, eps, targets.ClientOpts{})
+		}
 	}
 	switch {
-	case o.Key == "":
-		return o, errors.New("watch: empty key")
+	case o.Prefix == "":
+		return o, errors.New("watch: empty key prefix")
 	case o.StartRevision < 1:
 		return o, fmt.Errorf("watch: start revision must be at least 1, got %d", o.StartRevision)
-	case o.Window < 0 || o.Timeout < 0:
-		return o, fmt.Errorf("watch: window and timeout must not be negative, got %v and %v", o.Window, o.Timeout)
+	case o.CompactKeep < 0 || o.FinalPage < 1:
+		return o, fmt.Errorf("watch: compact keep must not be negative and the final page must be at least 1, got %d and %d", o.CompactKeep, o.FinalPage)
+	case o.Window < 0 || o.FinalTimeout < 0 || o.FinalLimit < 0:
+		return o, fmt.Errorf("watch: window and timeouts must not be negative, got %v, %v and %v", o.Window, o.FinalTimeout, o.FinalLimit)
 	}
 	return o, nil
 }
 
+// The workload's options: flags of `faultline test`.
+var (
+	// OptionKeys is how many keys the writers write.
+	OptionKeys = harness.Option{Name: "watch-keys", Default: strconv.Itoa(DefaultKeys), Usage: "how many keys the watch workload writes (1 to 10); watches cover one, a range of two, or all", Check: harness.CheckInt(1, 10)}
+	// OptionCompactEvery makes every n-th write op a compaction.
+	OptionCompactEvery = harness.Option{Name: "watch-compact-every", Default: "0", Usage: "make every n-th write of the watch workload a compaction of the history up to watch-compact-keep revisions behind the store's; 0 never compacts", Check: harness.CheckInt(0, 1000000)}
+	// OptionCompactKeep is how many revisions a compaction keeps.
+	OptionCompactKeep = harness.Option{Name: "watch-compact-keep", Default: strconv.Itoa(DefaultCompactKeep), Usage: "how many revisions behind the store's a compaction of the watch workload keeps", Check: harness.CheckInt(0, 1000000)}
+	// OptionFinalPage is how many revisions a page of a final watch
+	// covers.
+	OptionFinalPage = harness.Option{Name: "watch-final-page", Default: strconv.Itoa(DefaultFinalPage), Usage: "how many revisions one page of a final watch replays; each page is a watch of its own", Check: harness.CheckInt(1, 10000000)}
+	// OptionFinalTimeout bounds each page of a final watch.
+	OptionFinalTimeout = harness.Option{Name: "watch-final-timeout", Default: strconv.Itoa(int(DefaultFinalTimeout / time.Second)), Usage: "seconds one page of a final watch may take", Check: harness.CheckWholeSeconds(1, 3600)}
+	// OptionFinalLimit bounds a whole final watch.
+	OptionFinalLimit = harness.Option{Name: "watch-final-limit", Default: strconv.Itoa(int(DefaultFinalLimit / time.Second)), Usage: "seconds a whole final watch (every page, on one node) may take", Check: harness.CheckWholeSeconds(1, 86400)}
+)
+
 // Definition describes the watch workload to faultline.
 var Definition = workloads.Definition{
 	Name:    "watch",
-	Summary: "writes to one key watched from revision 1 on every node; every watcher must see every revision, in order",
+	Summary: "puts, deletes and txns watched by key, range and prefix, from every kind of revision, on every node; every etcd watch guarantee is judged on its own",
 	Needs:   []harness.API{harness.APIWatch},
-	Writes:  []string{Write},
+	Writes:  []string{Put, Delete, Txn, Compact},
 	Local:   []string{Watch, FinalWatch},
+	Options: []harness.Option{OptionKeys, OptionCompactEvery, OptionCompactKeep, OptionFinalPage, OptionFinalTimeout, OptionFinalLimit},
 	Check: func(env workloads.Env) error {
 		if env.Concurrency > 0 && env.Concurrency < 2 {
 			return harness.BadFlag("concurrency", "the watch workload needs at least 2 client threads (half watch, the others write), got %d", env.Concurrency)
@@ -80,10 +139,43 @@ var Definition = workloads.Definition{
 		return nil
 	},
 	New: func(env workloads.Env) (workloads.Workload, error) {
+		opts, err := optionsOf(env)
+		if err != nil {
+			return nil, err
+		}
+		return New(opts)
+	},
+}
+
+// optionsOf reads env's option values, already validated.
+func optionsOf(env workloads.Env) (Options, error) {
+	ints := map[string]int{}
+	for _, o := range []harness.Option{OptionKeys, OptionCompactEvery, OptionCompactKeep, OptionFinalPage} {
+		n, err := strconv.Atoi(env.Options.Get(o.Name, o.Default))
+		if err != nil {
+			return Options{}, fmt.Errorf("watch: --%s: %w", o.Name, err)
+		}
+		ints[o.Name] = n
+	}
+	secs := map[string]time.Duration{}
+	for _, o := range []harness.Option{OptionFinalTimeout, OptionFinalLimit} {
+		d, err := harness.ParseWholeSeconds(env.Options.Get(o.Name, o.Default), 1, 86400)
+		if err != nil {
+			return Options{}, fmt.Errorf("watch: --%s: %w", o.Name, err)
+		}
+		secs[o.Name] = d
+	}
+	return Options{
 		// A bare history re-checked without its test.json has no
 		// concurrency; the checker does not need it.
-		return New(Options{Concurrency: max(env.Concurrency, 2), Client: ClientOptions{Key: env.Prefix + "key", Timeout: env.OpTimeout}})
-	},
+		Concurrency:  max(env.Concurrency, 2),
+		Keys:         ints[OptionKeys.Name],
+		CompactEvery: ints[OptionCompactEvery.Name],
+		Client: ClientOptions{
+			Prefix: env.Prefix, CompactKeep: int64(ints[OptionCompactKeep.Name]), FinalPage: int64(ints[OptionFinalPage.Name]),
+			FinalTimeout: secs[OptionFinalTimeout.Name], FinalLimit: secs[OptionFinalLimit.Name],
+		},
+	}, nil
 }
 
 // Options configure the workload.
@@ -92,6 +184,11 @@ type Options struct {
 	// 0..Concurrency/2-1 watch and the rest write, so it must be at least
 	// 2. The runner numbers thread i's first process i.
 	Concurrency int
+	// Keys is how many keys the writers write; zero means DefaultKeys.
+	Keys int
+	// CompactEvery makes every n-th write op a compaction; zero never
+	// compacts.
+	CompactEvery int
 	// Client configures every client.
 	Client ClientOptions
 }
@@ -108,6 +205,12 @@ func New(opts Options) (*Workload, error) {
 	if opts.Concurrency < 2 {
 		return nil, fmt.Errorf("watch: needs at least 2 client threads, one to write and one to watch, got %d", opts.Concurrency)
 	}
+	if opts.Keys == 0 {
+		opts.Keys = DefaultKeys
+	}
+	if opts.Keys < 0 || opts.CompactEvery < 0 {
+		return nil, fmt.Errorf("watch: keys and compact-every must not be negative, got %d and %d", opts.Keys, opts.CompactEvery)
+	}
 	c, err := opts.Client.validate()
 	if err != nil {
 		return nil, err
@@ -120,7 +223,9 @@ func New(opts Options) (*Workload, error) {
 func (w *Workload) Name() string { return "watch" }
 
 // Generator returns a fresh generator.
-func (w *Workload) Generator() harness.Generator { return NewGenerator(w.watchers) }
+func (w *Workload) Generator() harness.Generator {
+	return NewGenerator(w.watchers, w.opts.Keys, w.opts.CompactEvery)
+}
 
 // Checkers returns the watch checker.
 func (w *Workload) Checkers() []harness.Checker {

@@ -29,9 +29,10 @@ type Server struct {
 	Stop func()
 }
 
-// Start runs a single-node etcd on free local ports until the test ends.
-// Tests that call it are skipped under -short.
-func Start(t *testing.T) *Server {
+// Start runs a single-node etcd on free local ports until the test ends,
+// its configuration changed by each of tune (a short progress notify
+// interval, say). Tests that call it are skipped under -short.
+func Start(t *testing.T, tune ...func(*embed.Config)) *Server {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts an embedded etcd")
@@ -44,6 +45,9 @@ func Start(t *testing.T) *Server {
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+	for _, f := range tune {
+		f(cfg)
+	}
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		t.Fatalf("start embedded etcd: %v", err)
