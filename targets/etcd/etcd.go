@@ -253,14 +253,32 @@ func (t Target) Command(n harness.Node, all []harness.Node, state targets.Cluste
 		"--initial-cluster-token", ClusterToken,
 		"--heartbeat-interval", millis(HeartbeatInterval),
 		"--election-timeout", millis(ElectionTimeout),
-		"--watch-progress-notify-interval", WatchProgressNotifyInterval.String(),
 		"--logger", "zap",
 		"--log-level", "info",
 	)
+	if flag := progressNotifyFlag(build); flag != "" {
+		cmd = append(cmd, flag, WatchProgressNotifyInterval.String())
+	}
 	for _, f := range t.Flags {
 		cmd = append(cmd, "--"+f)
 	}
 	return cmd
+}
+
+// progressNotifyFlag names the flag that sets the progress notification
+// interval in build: v3.5 knows it as experimental, v3.6 on without the
+// prefix. A binary of the user's own gets neither, since its release is
+// unknown when its command line is made; its watches then hear progress
+// only when they ask for it.
+func progressNotifyFlag(build string) string {
+	v, err := release.ParseVersion(build)
+	switch {
+	case err != nil:
+		return ""
+	case v.Less(release.Version{Major: 3, Minor: 6}):
+		return "--experimental-watch-progress-notify-interval"
+	}
+	return "--watch-progress-notify-interval"
 }
 
 // DataDir is /var/lib/etcd; it makes Target a targets.Rejoiner.

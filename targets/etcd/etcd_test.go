@@ -47,6 +47,14 @@ func TestCommand(t *testing.T) {
 	argv = Target{}.Command(all[0], all, targets.Existing)
 	require.Equal(t, "existing", flagValue(t, argv, "--initial-cluster-state"))
 	require.Equal(t, Target{}.ProcessName(), path.Base(argv[0]), "pkill -x must match the process the command starts")
+	old := all[0]
+	old.Version = "v3.5.15"
+	argv = Target{Versions: []string{"v3.5.15"}}.Command(old, all, targets.New)
+	require.Equal(t, "1s", flagValue(t, argv, "--experimental-watch-progress-notify-interval"), "v3.5 knows the flag as experimental")
+	require.NotContains(t, argv, "--watch-progress-notify-interval", "and refuses the name of v3.6 on")
+	own := all[0]
+	own.Version = CustomBuild
+	require.NotContains(t, strings.Join(Target{Binary: "/x/etcd"}.Command(own, all, targets.New), " "), "progress-notify", "a binary of unknown release gets neither")
 	require.LessOrEqual(t, len(Target{}.ProcessName()), 15, "comm is cut at 15 bytes")
 	require.True(t, strings.HasPrefix(Target{}.LogPath(), "/"))
 }

@@ -72,8 +72,10 @@ func judgeAtomic(j *judgement, w *watchRec) int {
 }
 
 // judgeBookmarkable: after a progress notification at revision P no
-// event at P or below comes, and progress notifications go neither
-// backwards nor below an event already delivered. It returns how many
+// event at P or below comes, progress notifications go neither
+// backwards nor below an event already delivered, and on a watch from
+// revision R none is below R-1 (a bookmark before where the watch
+// begins: etcd#20221, a watch on a future revision). It returns how many
 // progress notifications it judged.
 func judgeBookmarkable(j *judgement, w *watchRec) int {
 	judged := 0
@@ -91,6 +93,9 @@ func judgeBookmarkable(j *judgement, w *watchRec) int {
 		}
 		judged++
 		switch {
+		case w.fromKnown && w.from > 1 && r.Revision < w.from-1:
+			j.flag(w.name, Violation{Kind: "progress-before-start", Watcher: w.name, Op: r.op, Revision: r.Revision,
+				Detail: fmt.Sprintf("progress notification at revision %d on a watch from revision %d: a client that resumes after it asks for revisions before the ones it watched from", r.Revision, w.from)})
 		case r.Revision < progress:
 			j.flag(w.name, Violation{Kind: "progress-backwards", Watcher: w.name, Op: r.op, Revision: r.Revision,
 				Detail: fmt.Sprintf("progress notification at revision %d after one at revision %d", r.Revision, progress)})

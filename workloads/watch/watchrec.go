@@ -36,7 +36,8 @@ func (w *watchRec) whole() bool { return w.spec.Prefix && w.spec.Filter == "" }
 // span is the revisions w delivered everything of, by Reliable: from its
 // first event's revision (or past its first progress notification, when
 // that came first) to the last revision it vouched for, an event's or a
-// progress notification's. ok is false when it vouched for nothing.
+// progress notification's, and never below the revision it watched from.
+// ok is false when it vouched for nothing.
 func (w *watchRec) span() (first, last int64, ok bool) {
 	for _, r := range w.responses {
 		if v := r.vouched(); v > 0 {
@@ -48,6 +49,11 @@ func (w *watchRec) span() (first, last int64, ok bool) {
 			}
 			last = max(last, v)
 		}
+	}
+	if ok && w.fromKnown && w.from > first {
+		// A watch from a revision owes nothing below it, whatever a
+		// progress notification before it vouched for.
+		first = w.from
 	}
 	return first, last, ok
 }
