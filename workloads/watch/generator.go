@@ -19,6 +19,7 @@ import (
 type Generator struct {
 	watchers     int
 	keys         int
+	starts       []string
 	compactEvery int
 
 	next     int // the next value to put
@@ -42,9 +43,10 @@ const (
 )
 
 // NewGenerator returns a generator with the given number of watchers,
-// keys (at least 1) and compaction cadence (0: none).
-func NewGenerator(watchers, keys, compactEvery int) *Generator {
-	return &Generator{watchers: watchers, keys: max(keys, 1), compactEvery: compactEvery, current: map[harness.Process]*session{}}
+// keys (at least 1) and compaction cadence (0: none); its rotating
+// sessions watch from starts (nil: every one of Starts).
+func NewGenerator(watchers, keys, compactEvery int, starts []string) *Generator {
+	return &Generator{watchers: watchers, keys: max(keys, 1), compactEvery: compactEvery, starts: starts, current: map[harness.Process]*session{}}
 }
 
 // Next returns process's next op.
@@ -92,7 +94,7 @@ func (g *Generator) spec(p harness.Process) WatchSpec {
 		if p == 0 {
 			s = &session{spec: ClassicSpec(g.sessions)}
 		} else {
-			s = &session{spec: RotatingSpec(g.sessions, g.keys)}
+			s = &session{spec: RotatingSpec(g.sessions, g.keys, g.starts)}
 		}
 		g.sessions++
 		s.left = s.spec.Windows

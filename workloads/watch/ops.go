@@ -1,5 +1,13 @@
 package watch
 
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/faultline/faultline/harness"
+)
+
 // Op functions of the watch workload. Keys are named relative to the
 // workload's prefix: "k0", "k1", ...; op.Key holds the key of a put or a
 // delete.
@@ -76,6 +84,34 @@ const (
 	// StartFuture watches from Offset revisions above it.
 	StartFuture = "future"
 )
+
+// Starts lists where a rotating session may watch from, in the order
+// its turn goes through them.
+var Starts = []string{StartNow, StartOld, StartFuture, StartFirst}
+
+// ParseStarts parses a --watch-starts value: some of Starts,
+// comma-separated, none twice, in any order; they are used in Starts'
+// order.
+func ParseStarts(v string) ([]string, error) {
+	seen := map[string]bool{}
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		switch {
+		case !slices.Contains(Starts, s):
+			return nil, fmt.Errorf("unknown start %s: want some of %s", harness.Quote(s), strings.Join(Starts, ", "))
+		case seen[s]:
+			return nil, fmt.Errorf("start %s named twice", s)
+		}
+		seen[s] = true
+	}
+	var out []string
+	for _, s := range Starts {
+		if seen[s] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
 
 // Filters of a WatchSpec, as etcd names them.
 const (

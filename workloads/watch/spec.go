@@ -14,8 +14,13 @@ func ClassicSpec(session int) WatchSpec {
 // (now, an old revision, a future one, revision 1: period 4), and every
 // option with each kind of watch: WithPrevKV (2 in 5), a filter (2 in
 // 7), WithProgressNotify (5 in 11), RequestProgress (9 in 13), every
-// endpoint (3 in 17, requiring a leader 10 times in 19).
-func RotatingSpec(n, keys int) WatchSpec {
+// endpoint (3 in 17, requiring a leader 10 times in 19). starts, when
+// not empty, are the only places it watches from (some of Starts, in its
+// order); the turn keeps its period of 4.
+func RotatingSpec(n, keys int, starts []string) WatchSpec {
+	if len(starts) == 0 {
+		starts = Starts
+	}
 	s := WatchSpec{Session: n, Windows: 4 + (n*5)%13}
 	switch n % 3 {
 	case 0:
@@ -26,15 +31,11 @@ func RotatingSpec(n, keys int) WatchSpec {
 		a := (n / 3) % max(keys-1, 1)
 		s.Key, s.End = KeyName(a), KeyName(min(a+2, keys))
 	}
-	switch n % 4 {
-	case 0:
-		s.Start = StartNow
-	case 1:
-		s.Start, s.Offset = StartOld, 1+int64(n*13)%60
-	case 2:
-		s.Start, s.Offset = StartFuture, 1+int64(n*7)%30
-	default:
-		s.Start = StartFirst
+	switch s.Start = starts[(n%4)%len(starts)]; s.Start {
+	case StartOld:
+		s.Offset = 1 + int64(n*13)%60
+	case StartFuture:
+		s.Offset = 1 + int64(n*7)%30
 	}
 	s.PrevKV = n%5 < 2
 	switch n % 7 {

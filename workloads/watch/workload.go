@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -120,6 +121,11 @@ var (
 	OptionFinalPage = harness.Option{Name: "watch-final-page", Default: strconv.Itoa(DefaultFinalPage), Usage: "how many revisions one page of a final watch replays; each page is a watch of its own", Check: harness.CheckInt(1, 10000000)}
 	// OptionFinalTimeout bounds each page of a final watch.
 	OptionFinalTimeout = harness.Option{Name: "watch-final-timeout", Default: strconv.Itoa(int(DefaultFinalTimeout / time.Second)), Usage: "seconds one page of a final watch may take", Check: harness.CheckWholeSeconds(1, 3600)}
+	// OptionStarts chooses where rotating sessions watch from.
+	OptionStarts = harness.Option{Name: "watch-starts", Default: strings.Join(Starts, ","), Usage: "where the watch workload's rotating sessions watch from: some of " + strings.Join(Starts, ", ") + " (the session of the first watcher always watches the whole prefix from revision 1)", Check: func(v string) error {
+		_, err := ParseStarts(v)
+		return err
+	}}
 	// OptionFinalLimit bounds a whole final watch.
 	OptionFinalLimit = harness.Option{Name: "watch-final-limit", Default: strconv.Itoa(int(DefaultFinalLimit / time.Second)), Usage: "seconds a whole final watch (every page, on one node) may take", Check: harness.CheckWholeSeconds(1, 86400)}
 )
@@ -131,7 +137,7 @@ var Definition = workloads.Definition{
 	Needs:   []harness.API{harness.APIWatch},
 	Writes:  []string{Put, Delete, Txn, Compact},
 	Local:   []string{Watch, FinalWatch},
-	Options: []harness.Option{OptionKeys, OptionCompactEvery, OptionCompactKeep, OptionFinalPage, OptionFinalTimeout, OptionFinalLimit},
+	Options: []harness.Option{OptionKeys, OptionCompactEvery, OptionCompactKeep, OptionStarts, OptionFinalPage, OptionFinalTimeout, OptionFinalLimit},
 	Check: func(env workloads.Env) error {
 		if env.Concurrency > 0 && env.Concurrency < 2 {
 			return harness.BadFlag("concurrency", "the watch workload needs at least 2 client threads (half watch, the others write), got %d", env.Concurrency)
@@ -165,7 +171,12 @@ func optionsOf(env workloads.Env) (Options, error) {
 		}
 		secs[o.Name] = d
 	}
+	starts, err := ParseStarts(env.Options.Get(OptionStarts.Name, OptionStarts.Default))
+	if err != nil {
+		return Options{}, fmt.Errorf("watch: --%s: %w", OptionStarts.Name, err)
+	}
 	return Options{
+		Starts: starts,
 		// A bare history re-checked without its test.json has no
 		// concurrency; the checker does not need it.
 		Concurrency:  max(env.Concurrency, 2),
@@ -189,6 +200,9 @@ type Options struct {
 	// CompactEvery makes every n-th write op a compaction; zero never
 	// compacts.
 	CompactEvery int
+	// Starts are where rotating sessions watch from; nil means every
+	// one of Starts.
+	Starts []string
 	// Client configures every client.
 	Client ClientOptions
 }
@@ -224,7 +238,7 @@ func (w *Workload) Name() string { return "watch" }
 
 // Generator returns a fresh generator.
 func (w *Workload) Generator() harness.Generator {
-	return NewGenerator(w.watchers, w.opts.Keys, w.opts.CompactEvery)
+	return NewGenerator(w.watchers, w.opts.Keys, w.opts.CompactEvery, w.opts.Starts)
 }
 
 // Checkers returns the watch checker.

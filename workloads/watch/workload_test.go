@@ -94,7 +94,7 @@ func TestNewValidates(t *testing.T) {
 // turn over after their windows; the rest write unique values, with a
 // compaction every CompactEvery writes.
 func TestGeneratorRoles(t *testing.T) {
-	g := NewGenerator(3, 4, 5)
+	g := NewGenerator(3, 4, 5, nil)
 	r := rand.New(rand.NewSource(1))
 	specOf := func(p harness.Process) WatchSpec {
 		op, ok := g.Next(r, p)
@@ -163,7 +163,7 @@ func TestGeneratorRoles(t *testing.T) {
 func TestRotatingSpecsCoverEverything(t *testing.T) {
 	seen := map[string]bool{}
 	for n := range 84 {
-		s := RotatingSpec(n, 4)
+		s := RotatingSpec(n, 4, nil)
 		kind := "key"
 		switch {
 		case s.Prefix:
@@ -191,4 +191,32 @@ func TestRotatingSpecsCoverEverything(t *testing.T) {
 			assert.True(t, seen[kind+"/"+what], "no %s session with %s", kind, what)
 		}
 	}
+}
+
+// TestStartsNarrowWhereSessionsWatchFrom: --watch-starts leaves out the
+// starts it does not name and keeps every kind of watch with the rest;
+// a bad value is refused naming what is allowed.
+func TestStartsNarrowWhereSessionsWatchFrom(t *testing.T) {
+	starts, err := ParseStarts("first, old,now")
+	require.NoError(t, err)
+	assert.Equal(t, []string{StartNow, StartOld, StartFirst}, starts, "in the turn's order")
+	seen := map[string]bool{}
+	for n := range 84 {
+		s := RotatingSpec(n, 4, starts)
+		assert.NotEqual(t, StartFuture, s.Start)
+		kind := "key"
+		if s.Prefix {
+			kind = "prefix"
+		}
+		seen[kind+"/"+s.Start] = true
+	}
+	for _, kind := range []string{"prefix", "key"} {
+		for _, start := range starts {
+			assert.True(t, seen[kind+"/"+start], "no %s session from %s", kind, start)
+		}
+	}
+	_, err = ParseStarts("now,later")
+	assert.ErrorContains(t, err, `unknown start "later": want some of now, old, future, first`)
+	_, err = ParseStarts("now,now")
+	assert.ErrorContains(t, err, "twice")
 }
