@@ -79,10 +79,25 @@ func (r *RegressionRow) Add(sc Scenario, res Result, err error) {
 	}
 	r.Caught++
 	if r.First == "" {
-		if s := res.Results.Checkers[sc.Caught[0]].Summary; len(s) > 0 {
-			r.First = fmt.Sprintf("%s (seed %d)", harness.Shorten(strings.TrimSpace(s[0]), 160), res.Spec.Seed)
+		if line := finding(res.Results.Checkers[sc.Caught[0]].Summary); line != "" {
+			r.First = fmt.Sprintf("%s (seed %d)", harness.Shorten(line, 200), res.Spec.Seed)
 		}
 	}
+}
+
+// finding picks the line of a checker's summary that names its anomaly:
+// the first below the head that says false or names a violation, else
+// the head.
+func finding(summary []string) string {
+	for _, line := range summary[min(1, len(summary)):] {
+		if strings.Contains(line, "false") || strings.Contains(line, "violation") || strings.Contains(line, "went back") || strings.Contains(line, "diverged") {
+			return strings.TrimSpace(line)
+		}
+	}
+	if len(summary) > 0 {
+		return strings.TrimSpace(summary[0])
+	}
+	return ""
 }
 
 // Met says whether the row meets its expectation: on the affected

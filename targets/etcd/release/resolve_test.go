@@ -43,19 +43,19 @@ func TestRefusalOfAnUnreachableProxy(t *testing.T) {
 
 func TestCachedBuildModule(t *testing.T) {
 	tmp, cache := isolate(t)
-	spec, err := Spec(t.Context(), "v3.5.21", false)
+	spec, err := Spec(t.Context(), "v3.5.20", false)
 	require.NoError(t, err, "needs the go command and the module proxy")
-	dir := filepath.Join(cache, "faultline", "etcd", "v3.5.21")
-	require.Equal(t, []string{"v3.5.21"}, entries(t, filepath.Dir(dir)), "no scratch directory is left beside it")
+	dir := filepath.Join(cache, "faultline", "etcd", "v3.5.20")
+	require.Equal(t, []string{"v3.5.20"}, entries(t, filepath.Dir(dir)), "no scratch directory is left beside it")
 	require.ElementsMatch(t, []string{"go.mod", "go.sum"}, entries(t, dir))
 	gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 	require.NoError(t, err)
-	require.Contains(t, string(gomod), "require go.etcd.io/etcd/server/v3 v3.5.21")
+	require.Contains(t, string(gomod), "require go.etcd.io/etcd/server/v3 v3.5.20")
 	require.Empty(t, entries(t, tmp))
 
 	info, err := os.Stat(filepath.Join(dir, "go.sum"))
 	require.NoError(t, err)
-	again, err := Spec(t.Context(), "v3.5.21", false)
+	again, err := Spec(t.Context(), "v3.5.20", false)
 	require.NoError(t, err)
 	require.Equal(t, spec.Key, again.Key)
 	info2, err := os.Stat(filepath.Join(dir, "go.sum"))
@@ -66,12 +66,12 @@ func TestCachedBuildModule(t *testing.T) {
 	// cached module again, with the fix and its comment.
 	saved := fixes
 	t.Cleanup(func() { fixes = saved })
-	fixes = []fix{{From: Version{3, 5, 21}, To: Version{3, 5, 21}, Module: "golang.org/x/sys", Version: "v0.42.0", Why: "a fix the test adds"}}
-	fixed, err := Spec(t.Context(), "v3.5.21", false)
+	fixes = []fix{{From: Version{3, 5, 20}, To: Version{3, 5, 20}, Module: "golang.org/x/sys", Version: "v0.42.0", Why: "a fix the test adds"}}
+	fixed, err := Spec(t.Context(), "v3.5.20", false)
 	require.NoError(t, err)
 	require.NotEqual(t, spec.Key, fixed.Key)
 	gomod, err = os.ReadFile(filepath.Join(dir, "go.mod"))
 	require.NoError(t, err)
 	require.Contains(t, string(gomod), "// a fix the test adds\nrequire golang.org/x/sys v0.42.0")
-	require.Equal(t, []string{"v3.5.21"}, entries(t, filepath.Dir(dir)))
+	require.Equal(t, []string{"v3.5.20"}, entries(t, filepath.Dir(dir)))
 }
