@@ -112,11 +112,11 @@ var Scenarios = []Scenario{
 	},
 	{
 		Name:    "etcd-14685-defrag-panic",
-		Summary: "3-node etcd, one member crashed by a panic inside a defragmentation (defragBeforeCopy, defragBeforeRename), again and again under writes: v3.5.5 did not save its consistent index in a defrag, so the restart applies entries twice and the member's revisions run ahead of the others'",
+		Summary: "3-node etcd, one member crashed by a panic inside a defragmentation (defragBeforeCopy, defragBeforeRename), again and again under writes: v3.5.5 did not save its consistent index in a defrag, so the restart applies entries twice: the member's revisions run ahead of the others' and clients see the revision go back",
 		Spec: Spec{Target: "etcd", TargetFailpoints: true, Nodes: 3, Workload: "register", Nemesis: []string{"failpoint"},
 			FaultOptions: harness.Options{"failpoints": "defragBeforeCopy=panic,defragBeforeRename=panic"},
 			TimeLimit:    30 * time.Second, NemesisInterval: 3 * time.Second, Rate: 200},
-		Expect: harness.ValidFalse, Caught: []string{"replicas"},
+		Expect: harness.ValidFalse, Caught: []string{"revisions"},
 		Bug: &Bug{Issue: "etcd-io/etcd#14685", Title: "Revision inconsistency caused by panic during defrag", Affected: "v3.5.5", Fixed: "v3.5.6"},
 	},
 	{

@@ -145,17 +145,22 @@ func (l Logs) scan(path string, patterns, expected []*regexp.Regexp, excused []r
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
 	var last *float64
+	// dying is set by a panic the test caused until the next line the
+	// store logs with a time: whatever the process prints in between
+	// (another goroutine's panic as it dies) belongs to that death.
+	dying := false
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		if t, ok := l.timeOf(line); ok {
-			last = &t
+			last, dying = &t, false
 		}
 		if !slices.ContainsFunc(patterns, func(p *regexp.Regexp) bool { return p.MatchString(line) }) {
 			continue
 		}
 		hit := LogHit{Node: node, File: filepath.ToSlash(rel), Line: n, TimeS: last, Text: harness.Shorten(line, 300)}
-		hit.Expected = slices.ContainsFunc(expected, func(p *regexp.Regexp) bool { return p.MatchString(line) }) ||
+		hit.Expected = dying || slices.ContainsFunc(expected, func(p *regexp.Regexp) bool { return p.MatchString(line) }) ||
 			slices.ContainsFunc(excused, func(r refusal) bool { return r.covers(node, last) })
+		dying = hit.Expected
 		d.Count++
 		if hit.Expected {
 			d.Expected++

@@ -91,3 +91,30 @@ func TestARefusalOfDamagedFilesIsExpected(t *testing.T) {
 	assert.Equal(t, harness.ValidFalse, r.Valid, "a refusal on n2 excuses nothing on n3")
 	assert.Equal(t, harness.ValidFalse, Logs{Dir: dir, Started: started}.Check(context.Background(), nil, "").Valid)
 }
+
+// TestADyingProcessIsOneDeath: a second goroutine's panic printed as a
+// process dies of a failpoint's panic is part of that death; a panic
+// after the process logged again (it restarted) is the store's.
+func TestADyingProcessIsOneDeath(t *testing.T) {
+	dir := t.TempDir()
+	started := time.Date(2026, 12, 1, 21, 0, 0, 0, time.UTC)
+	dump := `{"level":"info","ts":"2026-12-01T21:00:20.000Z","msg":"starting defragment"}
+panic: failpoint panic: defragBeforeCopy
+
+goroutine 1429 [running]:
+panic: runtime error: invalid memory address or nil pointer dereference
+[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0xadfbfa]
+`
+	writeLog(t, dir, "n3", "etcd.log", dump)
+	l := Logs{Dir: dir, Started: started, Expected: []string{`failpoint panic: defragBeforeCopy\b`}}
+	r := l.Check(context.Background(), nil, "")
+	assert.Equal(t, harness.ValidTrue, r.Valid, "%v", r.Summary)
+	assert.Equal(t, 2, r.Details.(*LogsDetails).Expected)
+
+	writeLog(t, dir, "n3", "etcd.log", dump+`{"level":"info","ts":"2026-12-01T21:00:22.000Z","msg":"restarted"}
+panic: runtime error: invalid memory address or nil pointer dereference
+`)
+	r = l.Check(context.Background(), nil, "")
+	assert.Equal(t, harness.ValidFalse, r.Valid, "a panic of the restarted process is a finding")
+	assert.Equal(t, 2, r.Details.(*LogsDetails).Expected)
+}
