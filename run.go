@@ -75,6 +75,9 @@ func (e *Env) Run(ctx context.Context, s Spec) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	if err := checkFailpointNames(ctx, s, target); err != nil {
+		return res, err
+	}
 	s.Versions = map[string]string{"image": image}
 	if len(s.Schedule) == 0 {
 		s.Schedule = nemesis.Schedule(scheduleOptions(s), s.TimeLimit, rand.New(rand.NewSource(s.Seed)))
@@ -313,4 +316,28 @@ func recordBuilds(ctx context.Context, c harness.Cluster, t targets.Target, s *S
 		s.Versions[t.Name()+" "+n.Version] = strings.TrimSpace(out)
 		logf("%s %s: %s", t.Name(), n.Version, strings.ReplaceAll(strings.TrimSpace(out), "\n", "; "))
 	}
+}
+
+// checkFailpointNames refuses, before anything starts, a --failpoints list
+// naming a failpoint that a release the nodes run does not have: the
+// fault would arm something else, or nothing, on the nodes of that
+// release. It asks the target, which knows its releases' sources.
+func checkFailpointNames(ctx context.Context, s Spec, t targets.Target) error {
+	list := s.FaultOptions["failpoints"]
+	fc, ok := t.(targets.FailpointChecker)
+	if !ok || list == "" || list == "crash" || !slices.Contains(s.Nemesis, "failpoint") {
+		return nil
+	}
+	fps, err := fault.ParseFailpoints(list)
+	if err != nil {
+		return harness.BadValue("failpoints", list, "%v", err)
+	}
+	names := make([]string, len(fps))
+	for i, f := range fps {
+		names[i] = f.Name
+	}
+	if err := fc.CheckFailpoints(ctx, names); err != nil {
+		return harness.BadValue("failpoints", list, "%v", err)
+	}
+	return nil
 }

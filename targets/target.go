@@ -295,6 +295,13 @@ func MaintenanceCallsOf(t Target) []string {
 	return AllCalls
 }
 
+// FailpointChecker is a target that can say, before a run, whether every
+// build it runs has the named failpoints. It is optional; the failpoint
+// fault draws among the names a node's build has either way.
+type FailpointChecker interface {
+	CheckFailpoints(ctx context.Context, names []string) error
+}
+
 // FailpointServer is a target whose build serves failpoints over the
 // network (gofail's HTTP endpoint) on FailpointPort; 0 means this build
 // has none. It is optional.

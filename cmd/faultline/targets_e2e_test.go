@@ -107,6 +107,13 @@ func TestAFailpointFiresAndIsRestarted(t *testing.T) {
 	require.NoError(t, json.Unmarshal(rs.Checkers["logs"].Details, &logs))
 	assert.Positive(t, logs.Expected, "the failpoint's panic is in the log, and expected")
 	assert.Equal(t, harness.ValidTrue, rs.Checkers["logs"].Valid)
+
+	bad := runFaultline(t, 5*time.Minute, "test", "--target-failpoints", "--nodes", "3", "--nemesis", "failpoint",
+		"--failpoints", "raftBeforeSave,noSuchPoint", "--store", t.TempDir())
+	assert.Equal(t, harness.ExitBadInput, bad.code, "a failpoint the release lacks is bad input")
+	assert.Contains(t, bad.stderr, "--failpoints: etcd v3.7.3 has no failpoint noSuchPoint; it has ")
+	assert.Contains(t, bad.stderr, `got "raftBeforeSave,noSuchPoint"`)
+	assert.NotContains(t, bad.stderr, "containers on", "nothing may be started")
 }
 
 // TestAdminFaultsStayValid: compaction, defragmentation, leader transfers

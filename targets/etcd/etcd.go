@@ -265,6 +265,21 @@ func (t Target) Command(n harness.Node, all []harness.Node, state targets.Cluste
 	return cmd
 }
 
+// CheckFailpoints refuses names that a release the target runs does not
+// have, naming the release and listing what it has. A binary of the
+// user's own is not checked: its sources are unknown.
+func (t Target) CheckFailpoints(ctx context.Context, names []string) error {
+	for _, build := range t.Builds() {
+		if build == CustomBuild {
+			continue
+		}
+		if err := release.CheckFailpoints(ctx, build, names); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // progressNotifyFlag names the flag that sets the progress notification
 // interval in build: v3.5 knows it as experimental, v3.6 on without the
 // prefix. A binary of the user's own gets neither, since its release is

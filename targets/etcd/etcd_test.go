@@ -63,3 +63,14 @@ func TestTimingIsConsistent(t *testing.T) {
 	// etcd requires an election timeout of at least 5 heartbeats.
 	require.GreaterOrEqual(t, ElectionTimeout, 5*HeartbeatInterval)
 }
+
+// TestFailpointNamesAreCheckedAgainstTheRelease: a name the release's
+// sources have passes, one they lack is refused naming what they have.
+func TestFailpointNamesAreCheckedAgainstTheRelease(t *testing.T) {
+	tg := Target{Failpoints: true}
+	require.NoError(t, tg.CheckFailpoints(t.Context(), []string{"raftBeforeSave", "defragBeforeRename"}), "needs the go command and the module cache")
+	err := tg.CheckFailpoints(t.Context(), []string{"raftBeforeSave", "noSuchPoint"})
+	require.ErrorContains(t, err, "etcd v3.7.3 has no failpoint noSuchPoint; it has ")
+	require.ErrorContains(t, err, "raftAfterSave")
+	require.NoError(t, Target{Binary: "/x/etcd"}.CheckFailpoints(t.Context(), []string{"noSuchPoint"}), "a binary of one's own is not checked")
+}
