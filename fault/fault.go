@@ -450,18 +450,7 @@ var CorruptModes = []string{BitflipWAL, BitflipSnap, TruncateWAL}
 // ParseCorruptModes parses a corrupt-modes value: modes of CorruptModes,
 // comma-separated, none twice.
 func ParseCorruptModes(v string) ([]string, error) {
-	var out []string
-	for _, m := range strings.Split(v, ",") {
-		m = strings.TrimSpace(m)
-		switch {
-		case !slices.Contains(CorruptModes, m):
-			return nil, fmt.Errorf("unknown corrupt mode %s: want some of %s", harness.Quote(m), strings.Join(CorruptModes, ", "))
-		case slices.Contains(out, m):
-			return nil, fmt.Errorf("corrupt mode %s named twice", m)
-		}
-		out = append(out, m)
-	}
-	return out, nil
+	return harness.ParseWords(v, CorruptModes, "corrupt mode")
 }
 
 // CheckCorruptModes is the corrupt-modes option's check.

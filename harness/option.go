@@ -176,3 +176,22 @@ func Shorten(s string, n int) string {
 	}
 	return string(r[:n-1]) + "…"
 }
+
+// ParseWords parses a comma-separated list of words, each one of allowed
+// and none twice, as options that choose some of a fixed set take them.
+// noun names one word in the errors: `unknown mode "x": want some of a,
+// b`.
+func ParseWords(v string, allowed []string, noun string) ([]string, error) {
+	var out []string
+	for _, w := range strings.Split(v, ",") {
+		w = strings.TrimSpace(w)
+		switch {
+		case !slices.Contains(allowed, w):
+			return nil, fmt.Errorf("unknown %s %s: want some of %s", noun, Quote(w), strings.Join(allowed, ", "))
+		case slices.Contains(out, w):
+			return nil, fmt.Errorf("%s %s named twice", noun, w)
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}

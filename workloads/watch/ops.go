@@ -1,9 +1,7 @@
 package watch
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/faultline/faultline/harness"
 )
@@ -93,20 +91,13 @@ var Starts = []string{StartNow, StartOld, StartFuture, StartFirst}
 // comma-separated, none twice, in any order; they are used in Starts'
 // order.
 func ParseStarts(v string) ([]string, error) {
-	seen := map[string]bool{}
-	for _, s := range strings.Split(v, ",") {
-		s = strings.TrimSpace(s)
-		switch {
-		case !slices.Contains(Starts, s):
-			return nil, fmt.Errorf("unknown start %s: want some of %s", harness.Quote(s), strings.Join(Starts, ", "))
-		case seen[s]:
-			return nil, fmt.Errorf("start %s named twice", s)
-		}
-		seen[s] = true
+	named, err := harness.ParseWords(v, Starts, "start")
+	if err != nil {
+		return nil, err
 	}
 	var out []string
 	for _, s := range Starts {
-		if seen[s] {
+		if slices.Contains(named, s) {
 			out = append(out, s)
 		}
 	}
