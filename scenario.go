@@ -106,7 +106,7 @@ var Scenarios = []Scenario{
 		Summary: "a 1-node etcd crashed by a panic at raftBeforeSave, again and again under writes: v3.5.4 applied and acknowledged entries before its WAL held them, so the restart loses acknowledged writes and the revision goes back",
 		Spec: Spec{Target: "etcd", TargetFailpoints: true, Nodes: 1, Workload: "register", Nemesis: []string{"failpoint"},
 			FaultOptions: harness.Options{"failpoints": "raftBeforeSave=panic"},
-			TimeLimit:    30 * time.Second, NemesisInterval: 3 * time.Second, Rate: 200},
+			TimeLimit:    40 * time.Second, NemesisInterval: 2 * time.Second, Rate: 200},
 		Expect: harness.ValidFalse, Caught: []string{"revisions"},
 		Bug: &Bug{Issue: "etcd-io/etcd#14370", Title: "Durability API guarantee broken in single node cluster", Affected: "v3.5.4", Fixed: "v3.5.5"},
 	},
