@@ -145,30 +145,40 @@ func (l Logs) scan(path string, patterns, expected []*regexp.Regexp, excused []r
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
 	var last *float64
-	// dying is set by a panic the test caused until the next line the
-	// store logs with a time: whatever the process prints in between
-	// (another goroutine's panic as it dies) belongs to that death.
-	dying := false
+	// A block is a line the store logged with a time and every line up to
+	// the next one: what a process prints as it dies (the panic of each
+	// goroutine that panicked, in any order) is one block, so a block that
+	// holds a panic the test caused is all the test's doing.
+	var block []LogHit
+	flush := func() {
+		death := slices.ContainsFunc(block, func(h LogHit) bool { return h.Expected })
+		for _, h := range block {
+			h.Expected = h.Expected || death
+			d.Count++
+			if h.Expected {
+				d.Expected++
+			}
+			if len(d.Hits) < maxLogHits {
+				d.Hits = append(d.Hits, h)
+			}
+		}
+		block = block[:0]
+	}
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		if t, ok := l.timeOf(line); ok {
-			last, dying = &t, false
+			flush()
+			last = &t
 		}
 		if !slices.ContainsFunc(patterns, func(p *regexp.Regexp) bool { return p.MatchString(line) }) {
 			continue
 		}
 		hit := LogHit{Node: node, File: filepath.ToSlash(rel), Line: n, TimeS: last, Text: harness.Shorten(line, 300)}
-		hit.Expected = dying || slices.ContainsFunc(expected, func(p *regexp.Regexp) bool { return p.MatchString(line) }) ||
+		hit.Expected = slices.ContainsFunc(expected, func(p *regexp.Regexp) bool { return p.MatchString(line) }) ||
 			slices.ContainsFunc(excused, func(r refusal) bool { return r.covers(node, last) })
-		dying = hit.Expected
-		d.Count++
-		if hit.Expected {
-			d.Expected++
-		}
-		if len(d.Hits) < maxLogHits {
-			d.Hits = append(d.Hits, hit)
-		}
+		block = append(block, hit)
 	}
+	flush()
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("read %s: %w", rel, err)
 	}
