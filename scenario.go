@@ -129,10 +129,10 @@ var Scenarios = []Scenario{
 	},
 	{
 		Name:    "etcd-18089-compaction-on-delete",
-		Summary: "3-node etcd, compactions every 5 writes to 2 revisions behind, watches resumed from the compacted revision: v3.5.15 dropped the delete event at the revision compacted at",
+		Summary: "3-node etcd, compactions every 20 writes to 5 revisions behind, watches resumed from the compacted revision: v3.5.15 dropped the delete event at the revision compacted at",
 		Spec: Spec{Target: "etcd", Nodes: 3, Workload: "watch",
-			WorkloadOptions: harness.Options{"watch-compact-every": "5", "watch-compact-keep": "2", "watch-starts": "now,old,first"},
-			TimeLimit:       60 * time.Second, Rate: 200},
+			WorkloadOptions: harness.Options{"watch-compact-every": "20", "watch-compact-keep": "5", "watch-starts": "now,old,first"},
+			TimeLimit:       30 * time.Second, Rate: 200},
 		Expect: harness.ValidFalse, Caught: []string{"watch"},
 		Bug: &Bug{Issue: "etcd-io/etcd#18089", Title: "Watch dropping an event when compacting on delete", Affected: "v3.5.15", Fixed: "v3.5.16"},
 	},
