@@ -46,8 +46,13 @@ func NewRegressionRow(sc Scenario) RegressionRow {
 	return row
 }
 
-// Add counts one run of sc: its result, or the error that ended it.
+// Add counts one run of sc: its result, or the error that ended it. A
+// run cut short by an interrupt is no run of the row: its partial
+// history proves nothing either way.
 func (r *RegressionRow) Add(sc Scenario, res Result, err error) {
+	if res.Interrupted {
+		return
+	}
 	r.Runs++
 	if res.Dir != "" {
 		r.Dirs = append(r.Dirs, res.Dir)

@@ -71,6 +71,10 @@ func TestARegressionRowCountsWhatCaughtIt(t *testing.T) {
 	assert.Contains(t, row.First, "the revision went back")
 	row.Add(affected, other, nil)
 	assert.False(t, row.Met(), "4 of 6 is not")
+	interrupted := caught
+	interrupted.Interrupted = true
+	row.Add(affected, interrupted, nil)
+	assert.Equal(t, 6, row.Runs, "an interrupted run is not counted")
 
 	fixed, _ := sc.On("fixed")
 	row = NewRegressionRow(fixed)
