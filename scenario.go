@@ -129,9 +129,9 @@ var Scenarios = []Scenario{
 	},
 	{
 		Name:    "etcd-18089-compaction-on-delete",
-		Summary: "3-node etcd, compactions every 20 writes to 5 revisions behind, watches resumed from the compacted revision: v3.5.15 dropped the delete event at the revision compacted at",
+		Summary: "3-node etcd, compactions every 20 writes on a delete at least 5 revisions behind, watches resumed from the compacted revision: v3.5.15 dropped the delete event at the revision compacted at",
 		Spec: Spec{Target: "etcd", Nodes: 3, Workload: "watch",
-			WorkloadOptions: harness.Options{"watch-compact-every": "20", "watch-compact-keep": "5", "watch-starts": "now,old,first"},
+			WorkloadOptions: harness.Options{"watch-compact-every": "20", "watch-compact-keep": "5", "watch-compact-at": "delete", "watch-starts": "now,old,first"},
 			TimeLimit:       30 * time.Second, Rate: 200},
 		Expect: harness.ValidFalse, Caught: []string{"watch"},
 		Bug: &Bug{Issue: "etcd-io/etcd#18089", Title: "Watch dropping an event when compacting on delete", Affected: "v3.5.15", Fixed: "v3.5.16"},

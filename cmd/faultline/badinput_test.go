@@ -99,6 +99,10 @@ func badInputs(t *testing.T) []badInputCase {
 	for _, v := range []string{"sideways", "", "Pinned"} {
 		add("client-mode", "--client-mode", v)
 	}
+	for _, v := range []string{"tombstone", "", "Delete", "behind,delete"} {
+		add("watch-compact-at", "--workload", "watch", "--watch-compact-at", v)
+	}
+	add("watch-compact-at", "--workload", "register", "--watch-compact-at", "head")
 	for _, v := range []string{"a/b", "latest", ".", "..", "a\nb", "tab\there", strings.Repeat("x", 101), "\x00", "x\u0085y"} {
 		add("name", "--name", v)
 	}

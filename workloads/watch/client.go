@@ -32,7 +32,16 @@ type Client struct {
 	// everyone is a client given every member's endpoint, for the
 	// sessions that fail over; opened on first use.
 	everyone *clientv3.Client
+	// deletes are the revisions of the writer's latest acknowledged
+	// writes that deleted a key, oldest first, at most maxDeletes;
+	// compacted is the revision of its latest acknowledged compaction.
+	// CompactAtDelete compacts on one of them.
+	deletes   []int64
+	compacted int64
 }
+
+// maxDeletes bounds the delete revisions a writer remembers.
+const maxDeletes = 64
 
 var (
 	_ harness.Client    = (*Client)(nil)

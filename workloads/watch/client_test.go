@@ -188,6 +188,56 @@ func TestCompactionCancelsAndResumes(t *testing.T) {
 	assert.Equal(t, 2, d.Compacted, "the watch and the final page were cancelled as compacted")
 }
 
+// TestCompactionOnADelete: with CompactAtDelete a compaction lands on
+// the writer's newest delete (a lone delete's or a txn's) at least
+// CompactKeep behind the store's revision and above its last
+// compaction, else CompactKeep behind; a delete of a missing key made
+// no revision and is not one; a watch resumed at a tombstone's compact
+// revision delivers the delete there first, and the checker accepts it.
+func TestCompactionOnADelete(t *testing.T) {
+	r := newRig(t, etcdtest.Start(t))
+	w := r.client(ClientOptions{CompactKeep: 1, CompactAt: CompactAtDelete})
+	del := func(key string) {
+		r.ok(w, 9, harness.Op{F: Delete, Key: key})
+	}
+	compact := func() int64 {
+		var v CompactValue
+		require.NoError(t, r.ok(w, 9, harness.Op{F: Compact}).DecodeValue(&v))
+		return v.Revision
+	}
+	r.put(w, 9, "k0", 0) // 2
+	r.put(w, 9, "k1", 1) // 3
+	del("k0")            // 4
+	r.put(w, 9, "k1", 2) // 5
+	del("k1")            // 6
+	r.put(w, 9, "k0", 3) // 7
+	r.put(w, 9, "k1", 4) // 8
+	assert.Equal(t, int64(6), compact(), "the newest delete at or below 8-1")
+
+	c := r.client(ClientOptions{})
+	spec := WatchSpec{Session: 1, Prefix: true, Start: StartFirst, PrevKV: true}
+	done, _ := r.watch(c, 0, spec)
+	require.Equal(t, harness.Fail, done.Type, "a watch from revision 1 is cancelled as compacted")
+	done, v := r.watch(c, 0, spec)
+	require.Equal(t, harness.OK, done.Type, done.Error)
+	assert.Equal(t, []string{"D:k1@6", "P:k0@7", "P:k1@8"}, revisionsOf(events(v)), "resumed at the tombstone, its delete first")
+
+	del("k9")            // a missing key: no revision
+	r.put(w, 9, "k0", 5) // 9
+	assert.Equal(t, int64(8), compact(), "no delete above the last compaction: 9-1")
+
+	r.ok(w, 9, harness.Op{F: Txn, Value: harness.MustValue([]Mutation{{Type: TypeDelete, Key: "k0"}, {Type: TypePut, Key: "k1", Value: 6}})}) // 10
+	r.put(w, 9, "k2", 7)                                                                                                                      // 11
+	assert.Equal(t, int64(10), compact(), "the txn's delete")
+	r.ok(c, 20, harness.Op{F: FinalWatch, Node: "n1"})
+
+	res, d := r.check()
+	assert.NotEqual(t, harness.ValidFalse, res.Valid, res.Summary)
+	for _, p := range []string{Reliable, Resumable} {
+		assert.Equal(t, harness.ValidTrue, property(t, d, p).Valid, "%s: %v", p, res.Summary)
+	}
+}
+
 // TestStartRevisions: a session from an old revision starts Offset below
 // the node's revision, one from a future revision Offset above it and
 // delivers nothing before the store gets there, one from now after it;

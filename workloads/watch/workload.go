@@ -41,6 +41,14 @@ const (
 	DefaultKeys = 4
 	// DefaultCompactKeep is how many revisions a compaction keeps.
 	DefaultCompactKeep = 100
+	// CompactAtBehind compacts CompactKeep revisions behind the store's
+	// revision.
+	CompactAtBehind = "behind"
+	// CompactAtDelete compacts on the newest revision, at least
+	// CompactKeep behind the store's, at which the compacting client
+	// deleted a key (a tombstone at the compact revision), when it has
+	// one above its own last compaction; otherwise as CompactAtBehind.
+	CompactAtDelete = "delete"
 	// DefaultFinalPage is how many revisions one page of a final watch
 	// covers.
 	DefaultFinalPage = 5000
@@ -64,6 +72,9 @@ type ClientOptions struct {
 	// CompactKeep is how many revisions below the store's a compaction
 	// keeps (the option's default is DefaultCompactKeep).
 	CompactKeep int64
+	// CompactAt is where a compaction lands within that bound:
+	// CompactAtBehind (the default, "") or CompactAtDelete.
+	CompactAt string
 	// FinalPage, FinalTimeout and FinalLimit shape final watches; zero
 	// means DefaultFinalPage, DefaultFinalTimeout, DefaultFinalLimit.
 	FinalPage    int64
@@ -81,6 +92,9 @@ func (o ClientOptions) validate() (ClientOptions, error) {
 		}
 	}
 	def(&o.StartRevision, DefaultStartRevision)
+	if o.CompactAt == "" {
+		o.CompactAt = CompactAtBehind
+	}
 	def(&o.FinalPage, DefaultFinalPage)
 	for _, d := range []struct {
 		v   *time.Duration
@@ -102,6 +116,8 @@ func (o ClientOptions) validate() (ClientOptions, error) {
 		return o, fmt.Errorf("watch: start revision must be at least 1, got %d", o.StartRevision)
 	case o.CompactKeep < 0 || o.FinalPage < 1:
 		return o, fmt.Errorf("watch: compact keep must not be negative and the final page must be at least 1, got %d and %d", o.CompactKeep, o.FinalPage)
+	case o.CompactAt != CompactAtBehind && o.CompactAt != CompactAtDelete:
+		return o, fmt.Errorf("watch: compact at must be %q or %q, got %q", CompactAtBehind, CompactAtDelete, o.CompactAt)
 	case o.Window < 0 || o.FinalTimeout < 0 || o.FinalLimit < 0:
 		return o, fmt.Errorf("watch: window and timeouts must not be negative, got %v, %v and %v", o.Window, o.FinalTimeout, o.FinalLimit)
 	}
@@ -116,6 +132,8 @@ var (
 	OptionCompactEvery = harness.Option{Name: "watch-compact-every", Default: "0", Usage: "make every n-th write of the watch workload a compaction of the history up to watch-compact-keep revisions behind the store's; 0 never compacts", Check: harness.CheckInt(0, 1000000)}
 	// OptionCompactKeep is how many revisions a compaction keeps.
 	OptionCompactKeep = harness.Option{Name: "watch-compact-keep", Default: strconv.Itoa(DefaultCompactKeep), Usage: "how many revisions behind the store's a compaction of the watch workload keeps", Check: harness.CheckInt(0, 1000000)}
+	// OptionCompactAt chooses the revision a compaction lands on.
+	OptionCompactAt = harness.Option{Name: "watch-compact-at", Default: CompactAtBehind, Usage: "where a compaction of the watch workload lands: " + CompactAtBehind + " (watch-compact-keep revisions behind the store's) or " + CompactAtDelete + " (on the newest revision at least that far behind at which the compacting writer deleted a key, when it has one above its last compaction: a tombstone at the compacted revision, which etcd's mvcc treats as a case of its own)", Check: harness.CheckOneOf(CompactAtBehind, CompactAtDelete)}
 	// OptionFinalPage is how many revisions a page of a final watch
 	// covers.
 	OptionFinalPage = harness.Option{Name: "watch-final-page", Default: strconv.Itoa(DefaultFinalPage), Usage: "how many revisions one page of a final watch replays; each page is a watch of its own", Check: harness.CheckInt(1, 10000000)}
@@ -137,7 +155,7 @@ var Definition = workloads.Definition{
 	Needs:   []harness.API{harness.APIWatch},
 	Writes:  []string{Put, Delete, Txn, Compact},
 	Local:   []string{Watch, FinalWatch},
-	Options: []harness.Option{OptionKeys, OptionCompactEvery, OptionCompactKeep, OptionStarts, OptionFinalPage, OptionFinalTimeout, OptionFinalLimit},
+	Options: []harness.Option{OptionKeys, OptionCompactEvery, OptionCompactKeep, OptionCompactAt, OptionStarts, OptionFinalPage, OptionFinalTimeout, OptionFinalLimit},
 	Check: func(env workloads.Env) error {
 		if env.Concurrency > 0 && env.Concurrency < 2 {
 			return harness.BadFlag("concurrency", "the watch workload needs at least 2 client threads (half watch, the others write), got %d", env.Concurrency)
@@ -183,7 +201,7 @@ func optionsOf(env workloads.Env) (Options, error) {
 		Keys:         ints[OptionKeys.Name],
 		CompactEvery: ints[OptionCompactEvery.Name],
 		Client: ClientOptions{
-			Prefix: env.Prefix, CompactKeep: int64(ints[OptionCompactKeep.Name]), FinalPage: int64(ints[OptionFinalPage.Name]),
+			Prefix: env.Prefix, CompactKeep: int64(ints[OptionCompactKeep.Name]), CompactAt: env.Options.Get(OptionCompactAt.Name, OptionCompactAt.Default), FinalPage: int64(ints[OptionFinalPage.Name]),
 			FinalTimeout: secs[OptionFinalTimeout.Name], FinalLimit: secs[OptionFinalLimit.Name],
 		},
 	}, nil

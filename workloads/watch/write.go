@@ -28,6 +28,9 @@ func (c *Client) delete(ctx context.Context, op harness.Op) harness.Op {
 	if err != nil {
 		return withError(op, register.Outcome(true, err), fmt.Sprintf("delete %s: %v", op.Key, err))
 	}
+	if resp.Deleted > 0 {
+		c.deleted(resp.Header.Revision)
+	}
 	return completed(op, harness.OK, WriteResult{Revision: resp.Header.Revision, Deleted: map[string]int64{op.Key: resp.Deleted}})
 }
 
@@ -61,12 +64,28 @@ func (c *Client) txn(ctx context.Context, op harness.Op) harness.Op {
 			res.Deleted = map[string]int64{}
 		}
 		res.Deleted[m.Key] = resp.Responses[i].GetResponseDeleteRange().GetDeleted()
+		if res.Deleted[m.Key] > 0 {
+			c.deleted(res.Revision)
+		}
 	}
 	return completed(op, harness.OK, res)
 }
 
+// deleted remembers rev as a revision at which the writer deleted a key.
+func (c *Client) deleted(rev int64) {
+	if n := len(c.deletes); n > 0 && c.deletes[n-1] >= rev {
+		return
+	}
+	if len(c.deletes) == maxDeletes {
+		c.deletes = c.deletes[1:]
+	}
+	c.deletes = append(c.deletes, rev)
+}
+
 // compact compacts CompactKeep revisions behind the store's current
-// revision. An info completion still names the revision it asked for.
+// revision, or with CompactAtDelete on the writer's newest delete at or
+// below that, when it has one above its last compaction. An info
+// completion still names the revision it asked for.
 func (c *Client) compact(ctx context.Context, op harness.Op) harness.Op {
 	resp, err := c.cli.Get(ctx, c.opts.Prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
 	if err != nil {
@@ -76,10 +95,28 @@ func (c *Client) compact(ctx context.Context, op harness.Op) harness.Op {
 	if rev < 2 {
 		return withError(op, harness.Fail, fmt.Sprintf("compact: revision %d leaves nothing to compact", resp.Header.Revision))
 	}
+	if c.opts.CompactAt == CompactAtDelete {
+		rev = c.onDelete(rev)
+	}
 	if _, err := c.cli.Compact(ctx, rev); err != nil {
 		done := completed(op, register.Outcome(true, err), CompactValue{Revision: rev})
 		done.Error = fmt.Sprintf("compact %d: %v", rev, err)
 		return done
 	}
+	c.compacted = max(c.compacted, rev)
 	return completed(op, harness.OK, CompactValue{Revision: rev})
+}
+
+// onDelete returns the newest remembered delete revision at or below
+// limit and above the writer's last compaction, or limit if none is.
+func (c *Client) onDelete(limit int64) int64 {
+	for i := len(c.deletes) - 1; i >= 0; i-- {
+		switch d := c.deletes[i]; {
+		case d <= c.compacted:
+			return limit
+		case d <= limit:
+			return d
+		}
+	}
+	return limit
 }
