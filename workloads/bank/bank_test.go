@@ -97,7 +97,10 @@ func TestClientAgainstEtcd(t *testing.T) {
 	require.Equal(t, harness.OK, again.Type)
 	require.JSONEq(t, `{"created":false}`, string(again.Value))
 
-	require.Equal(t, harness.OK, do(t, c, Transfer, TransferValue{"a0", "a1", 4}).Type)
+	moved := do(t, c, Transfer, TransferValue{"a0", "a1", 4})
+	require.Equal(t, harness.OK, moved.Type)
+	require.Greater(t, moved.Revision, init.Revision, "an acknowledged transfer records its write's revision, for the replicas checker")
+	require.Positive(t, init.Revision)
 	short := do(t, c, Transfer, TransferValue{"a0", "a2", 7})
 	require.Equal(t, harness.Fail, short.Type)
 	require.Contains(t, short.Error, "insufficient funds")

@@ -125,6 +125,7 @@ func (c *Client) init(ctx context.Context, op harness.Op) (harness.Op, error) {
 		return op, fmt.Errorf("init accounts: %w", err)
 	}
 	done := op.Completion(harness.OK)
+	done.Revision = resp.Header.Revision
 	if resp.Succeeded {
 		done.Value = harness.MustValue(map[string]bool{"created": true})
 		return done, nil
@@ -180,7 +181,9 @@ func (c *Client) transfer(ctx context.Context, op harness.Op) (harness.Op, error
 	if !txn.Succeeded {
 		return failed(op, "conflict: an account changed since it was read"), nil
 	}
-	return op.Completion(harness.OK), nil
+	done := op.Completion(harness.OK)
+	done.Revision = txn.Header.Revision
+	return done, nil
 }
 
 func (c *Client) read(ctx context.Context, op harness.Op) (harness.Op, error) {

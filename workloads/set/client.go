@@ -110,10 +110,11 @@ func (c *Client) add(ctx context.Context, op harness.Op) (harness.Op, error) {
 	}
 	if c.opts.Mode == ModeKeys {
 		key := c.opts.Prefix + "e" + strconv.Itoa(e)
-		if _, err := c.cli.Put(ctx, key, strconv.Itoa(e)); err != nil {
+		resp, err := c.cli.Put(ctx, key, strconv.Itoa(e))
+		if err != nil {
 			return op, fmt.Errorf("put %s: %w", key, err)
 		}
-		return op.Completion(harness.OK), nil
+		return acknowledged(op, resp.Header.Revision), nil
 	}
 	return c.appendElement(ctx, op, e)
 }
@@ -149,7 +150,7 @@ func (c *Client) appendElement(ctx context.Context, op harness.Op, e int) (harne
 			return op, fmt.Errorf("append to %s: %w", key, err)
 		}
 		if txn.Succeeded {
-			return op.Completion(harness.OK), nil
+			return acknowledged(op, txn.Header.Revision), nil
 		}
 		conflicts++
 	}
@@ -190,6 +191,14 @@ func (c *Client) read(ctx context.Context, op harness.Op) (harness.Op, error) {
 	done := op.Completion(harness.OK)
 	done.Value = harness.MustValue(elements)
 	return done, nil
+}
+
+// acknowledged completes an add ok at revision, the header's of the
+// write, which the replicas checker holds every member to reach.
+func acknowledged(op harness.Op, revision int64) harness.Op {
+	done := op.Completion(harness.OK)
+	done.Revision = revision
+	return done
 }
 
 // parseList reads a comma-separated list of elements.

@@ -62,10 +62,13 @@ func TestClientModes(t *testing.T) {
 			read := invoke(t, c, FinalRead, nil)
 			require.Equal(t, harness.OK, read.Type, read.Error)
 			require.JSONEq(t, `[]`, string(read.Value))
+			var last int64
 			for _, e := range []int{3, 1, 2} {
 				done := invoke(t, c, Add, e)
 				require.Equal(t, harness.OK, done.Type, done.Error)
 				require.Equal(t, "n1", done.Node)
+				require.Greater(t, done.Revision, last, "an acknowledged add records its write's revision, for the replicas checker")
+				last = done.Revision
 			}
 			read = invoke(t, c, FinalRead, nil)
 			require.Equal(t, harness.OK, read.Type, read.Error)

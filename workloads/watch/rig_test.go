@@ -71,7 +71,9 @@ func (r *rig) ok(c *Client, p harness.Process, op harness.Op) harness.Op {
 func (r *rig) put(c *Client, p harness.Process, key string, v int) int64 {
 	r.t.Helper()
 	var res WriteResult
-	require.NoError(r.t, r.ok(c, p, harness.Op{F: Put, Key: key, Value: harness.MustValue(v)}).DecodeValue(&res))
+	done := r.ok(c, p, harness.Op{F: Put, Key: key, Value: harness.MustValue(v)})
+	require.NoError(r.t, done.DecodeValue(&res))
+	require.Equal(r.t, res.Revision, done.Revision, "the op records its write's revision, for the replicas checker")
 	return res.Revision
 }
 

@@ -20,7 +20,16 @@ func (c *Client) put(ctx context.Context, op harness.Op) harness.Op {
 	if err != nil {
 		return withError(op, register.Outcome(true, err), fmt.Sprintf("put %s: %v", op.Key, err))
 	}
-	return completed(op, harness.OK, WriteResult{Revision: resp.Header.Revision})
+	return acknowledged(op, WriteResult{Revision: resp.Header.Revision})
+}
+
+// acknowledged completes a write ok with res, its header's revision
+// recorded on the op too, for the checkers that read every op's (every
+// member must reach the highest acknowledged revision).
+func acknowledged(op harness.Op, res WriteResult) harness.Op {
+	done := completed(op, harness.OK, res)
+	done.Revision = res.Revision
+	return done
 }
 
 func (c *Client) delete(ctx context.Context, op harness.Op) harness.Op {
@@ -31,7 +40,7 @@ func (c *Client) delete(ctx context.Context, op harness.Op) harness.Op {
 	if resp.Deleted > 0 {
 		c.deleted(resp.Header.Revision)
 	}
-	return completed(op, harness.OK, WriteResult{Revision: resp.Header.Revision, Deleted: map[string]int64{op.Key: resp.Deleted}})
+	return acknowledged(op, WriteResult{Revision: resp.Header.Revision, Deleted: map[string]int64{op.Key: resp.Deleted}})
 }
 
 // txn applies every mutation in one unconditional Txn.
@@ -68,7 +77,7 @@ func (c *Client) txn(ctx context.Context, op harness.Op) harness.Op {
 			c.deleted(res.Revision)
 		}
 	}
-	return completed(op, harness.OK, res)
+	return acknowledged(op, res)
 }
 
 // deleted remembers rev as a revision at which the writer deleted a key.
