@@ -277,7 +277,7 @@ func (s Set) summary(d *SetDetails) []string {
 	}
 	anomaly := func(g SetGroup, what string) {
 		if g.Count > 0 {
-			lines = append(lines, fmt.Sprintf("  %s: %d %s, e.g. %s", what, g.Count, plural(g.Count, "element"), examples(g.Examples)))
+			lines = append(lines, fmt.Sprintf("  %s: %s, e.g. %s", what, harness.Count(g.Count, "element"), examples(g.Examples)))
 		}
 	}
 	anomaly(d.Lost, "lost (acknowledged, absent from every final read)")
@@ -285,8 +285,8 @@ func (s Set) summary(d *SetDetails) []string {
 	anomaly(d.FailedPresent, "failed-present (add failed, yet present)")
 	anomaly(d.Duplicated, "duplicated (listed twice by one read)")
 	for _, r := range d.StaleReads {
-		lines = append(lines, fmt.Sprintf("  stale final read: op %d on %s misses %d %s acknowledged or read before it began, e.g. %s",
-			r.Op, r.Node, r.Missing, plural(r.Missing, "element"), ints(r.Examples)))
+		lines = append(lines, fmt.Sprintf("  stale final read: op %d on %s misses %s acknowledged or read before it began, e.g. %s",
+			r.Op, r.Node, harness.Count(r.Missing, "element"), ints(r.Examples)))
 	}
 	if len(lines) == 1 {
 		lines = append(lines, "  no element lost, unexpected or stale")
@@ -312,13 +312,6 @@ func ints(es []int) string {
 		parts[i] = fmt.Sprint(e)
 	}
 	return strings.Join(parts, ", ")
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
 }
 
 // undecodable is the result for a history a checker cannot read: unknown,

@@ -177,6 +177,14 @@ func Shorten(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// Count renders n things for a person: "1 outage", "2 outages".
+func Count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
 // ParseWords parses a comma-separated list of words, each one of allowed
 // and none twice, as options that choose some of a fixed set take them.
 // noun names one word in the errors: `unknown mode "x": want some of a,

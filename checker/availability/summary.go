@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/faultline/faultline/harness"
 )
 
 // summarize renders the lines a person reads first: the run's write
@@ -18,8 +20,8 @@ func summarize(d *Details, cfg Config) []string {
 		reads = "serializable reads (exempt from the minority rule)"
 	}
 	lines := []string{
-		fmt.Sprintf("availability: %d fault windows, %d judged; writes accepted %.1f%% of the run (%d outages of %s or more)",
-			hl.Windows, hl.Judged, 100*hl.WriteAvailability, len(d.Outages), fmtDuration(cfg.OutageThreshold)),
+		fmt.Sprintf("availability: %d fault windows, %d judged; writes accepted %.1f%% of the run (%s of %s or more)",
+			hl.Windows, hl.Judged, 100*hl.WriteAvailability, harness.Count(len(d.Outages), "outage"), fmtDuration(cfg.OutageThreshold)),
 		fmt.Sprintf("  grace %s, majority gap bound %s, quorum restore bound %s, recover bound %s, election timeout %s, %s",
 			fmtDuration(cfg.Grace), fmtDuration(cfg.MajorityGapBound), fmtDuration(cfg.QuorumRestoreBound), fmtDuration(cfg.RecoverBound), fmtDuration(cfg.ElectionTimeout), reads),
 		fmt.Sprintf("  minority linearizable ok ops after grace: %d; minority ok reads (serializable): %d; election gap %s; recovery %s",

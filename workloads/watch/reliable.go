@@ -229,15 +229,7 @@ func (f *finalRec) outcome() string {
 	case f.failed != "":
 		return "failed: " + f.failed
 	case f.complete:
-		return fmt.Sprintf("complete to revision %d in %s", f.target, plural(len(f.pages), "page"))
+		return fmt.Sprintf("complete to revision %d in %s", f.target, harness.Count(len(f.pages), "page"))
 	}
 	return fmt.Sprintf("incomplete (target revision %d): %s", f.target, f.err)
-}
-
-// plural renders n things: "1 page", "2 pages".
-func plural(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
-	}
-	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/faultline/faultline/harness"
 )
 
 // summary renders d: the counts, the final watches, then one line per
@@ -31,7 +33,7 @@ func summary(d *Details) []string {
 	for _, p := range d.Properties {
 		switch {
 		case p.First != nil:
-			lines = append(lines, fmt.Sprintf("  %s: false, %s (%s); first: %s", p.Name, plural(p.Violations, "violation"), kinds(p.Kinds), p.First))
+			lines = append(lines, fmt.Sprintf("  %s: false, %s (%s); first: %s", p.Name, harness.Count(p.Violations, "violation"), kinds(p.Kinds), p.First))
 		case p.Reason != "":
 			lines = append(lines, fmt.Sprintf("  %s: unknown: %s", p.Name, p.Reason))
 		default:
