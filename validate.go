@@ -125,6 +125,11 @@ func Validate(s Spec, extra ...targets.Target) (Spec, error) {
 	if s.FaultTargets, err = validateFaultTargets(s.FaultTargets, used); err != nil {
 		return s, err
 	}
+	for _, k := range used {
+		if c := s.FaultTargets[k]; c == "follower" && s.Nodes < 2 {
+			return s, harness.BadValue("fault-targets", k+"="+c, "a one-node cluster has no follower: want --nodes 2 or more, or another choice")
+		}
+	}
 	if s.FaultOptions, err = validateOptions(s.FaultOptions, fault.Options(), optionsOfKinds(used), "fault"); err != nil {
 		return s, err
 	}

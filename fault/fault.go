@@ -262,7 +262,7 @@ var All = []Kind{
 	{
 		Name: "corrupt", Summary: "kills the target nodes and damages their durable files (bitflips in a WAL or snapshot file, or the last WAL cut short by up to 1 KiB); the stop starts them, and one that refuses its damaged data is replaced by a wiped member",
 		Start: StartCorrupt, Stop: StopCorrupt, Layer: Process, Targeted: true, Effect: Down, Color: "#b45f06",
-		Needs: []Need{NeedDisk, NeedRejoin}, MinNodes: 3, TargetChoices: []string{"one", "minority", "leader"},
+		Needs: []Need{NeedDisk, NeedRejoin}, MinNodes: 3, TargetChoices: []string{"one", "minority", "leader", "follower"},
 		Options: []harness.Option{{
 			Name: "corrupt-modes", Default: strings.Join(CorruptModes, ","),
 			Usage: "how a corrupt fault damages a node's files, drawn per node from " + strings.Join(CorruptModes, ", "),

@@ -9,8 +9,9 @@ import (
 )
 
 // Choices lists the ways a targeted fault chooses the nodes it hits: the
-// values of --fault-targets and --kill-targets.
-var Choices = []string{"one", "minority", "majority", "leader", "all"}
+// values of --fault-targets and --kill-targets. "follower" is one node
+// that is not the leader when the fault begins.
+var Choices = []string{"one", "minority", "majority", "leader", "follower", "all"}
 
 // Targeted lists the names of the kinds that take targets, in All order.
 func Targeted() []string {

@@ -226,7 +226,8 @@ func leaderNow(ctx context.Context, c harness.Cluster) string {
 
 // chooseNodes resolves a fault's targets to node names: the explicit
 // nodes if the step names them, else a choice drawn from the step's seed
-// (asking the cluster for its leader when the choice is "leader").
+// (asking the cluster for its leader when the choice is "leader" or
+// "follower").
 func chooseNodes(ctx context.Context, c harness.Cluster, v faultValue) ([]string, error) {
 	names := nodeNames(c.Nodes())
 	if len(v.Nodes) > 0 {
@@ -238,7 +239,7 @@ func chooseNodes(ctx context.Context, c harness.Cluster, v faultValue) ([]string
 		return sorted(v.Nodes), nil
 	}
 	leader := ""
-	if v.Targets == "leader" {
+	if v.Targets == "leader" || v.Targets == "follower" {
 		l, err := c.Leader(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("find leader: %w", err)

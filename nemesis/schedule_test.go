@@ -161,6 +161,18 @@ func TestPickTargets(t *testing.T) {
 	assert.Len(t, got, 4, "an explicit count wins")
 	_, err = pickTargets("leader", 0, nodes, "", r)
 	assert.Error(t, err)
+	seen := map[string]bool{}
+	for range 50 {
+		got, err = pickTargets("follower", 0, nodes, "n3", r)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		seen[got[0]] = true
+	}
+	assert.Equal(t, map[string]bool{"n1": true, "n2": true, "n4": true, "n5": true}, seen, "every follower, never the leader")
+	_, err = pickTargets("follower", 0, []string{"n1"}, "n1", r)
+	assert.ErrorContains(t, err, "only node")
+	_, err = pickTargets("follower", 0, nodes, "", r)
+	assert.Error(t, err)
 }
 
 // layerOf is the layer of a kind, by name.

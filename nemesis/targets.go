@@ -68,7 +68,7 @@ type MemberEffect struct {
 }
 
 // pickTargets chooses the nodes a fault hits. leader is needed only for
-// "leader".
+// "leader" and "follower".
 func pickTargets(targets string, count int, nodes []string, leader string, r *rand.Rand) ([]string, error) {
 	shuffled := slices.Clone(nodes)
 	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
@@ -90,6 +90,16 @@ func pickTargets(targets string, count int, nodes []string, leader string, r *ra
 			return nil, fmt.Errorf("target the leader: no leader known")
 		}
 		return []string{leader}, nil
+	case "follower":
+		if leader == "" {
+			return nil, fmt.Errorf("target a follower: no leader known")
+		}
+		for _, n := range shuffled {
+			if n != leader {
+				return []string{n}, nil
+			}
+		}
+		return nil, fmt.Errorf("target a follower: %s, the leader, is the only node", leader)
 	}
 	return nil, fmt.Errorf("unknown targets %q: want one of %s", targets, strings.Join(fault.Choices, ", "))
 }

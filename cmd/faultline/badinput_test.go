@@ -124,6 +124,8 @@ func badInputs(t *testing.T) []badInputCase {
 	add("nemesis", "--nemesis", "member", "--nodes", "3")
 	add("partition", "--nodes", "3", "--partition", "majorities-ring")
 	add("kill-count", "--nodes", "3", "--kill-count", "4")
+	add("fault-targets", "--nodes", "1", "--nemesis", "kill", "--fault-targets", "follower")
+	add("fault-targets", "--nodes", "1", "--nemesis", "pause", "--fault-targets", "kill=one,pause=follower")
 	add("concurrency", "--workload", "watch", "--concurrency", "1")
 	add("workload", "--target", "kvnode", "--workload", "watch,set")
 	return cases
