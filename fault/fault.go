@@ -232,6 +232,10 @@ var All = []Kind{
 			Name: "failpoints", Default: "crash",
 			Usage: "which failpoints the failpoint fault arms: crash (every failpoint the release has, to panic), or NAME[=ACTION],... such as raftBeforeSave,defragBeforeRename=panic,raftAfterSave=sleep(100)",
 			Check: CheckFailpointList,
+		}, {
+			Name: "failpoint-trigger", Default: TriggerCall,
+			Usage: "how a node reaches a failpoint that only a maintenance call passes (defrag*, compact*): " + TriggerCall + " (the nemesis defragments, or compacts 10 revisions behind, right after arming it) or " + TriggerTraffic + " (it waits for the workload's own calls, such as the watch workload's compactions)",
+			Check: harness.CheckOneOf(FailpointTriggers...),
 		}},
 	},
 	{
@@ -388,6 +392,18 @@ func ParseList(s string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// How a node reaches a failpoint that only a maintenance call passes:
+// the values of the failpoint-trigger option.
+const (
+	// TriggerCall: the nemesis makes the call right after arming it.
+	TriggerCall = "call"
+	// TriggerTraffic: the workload's own calls reach it.
+	TriggerTraffic = "traffic"
+)
+
+// FailpointTriggers lists the failpoint-trigger choices.
+var FailpointTriggers = []string{TriggerCall, TriggerTraffic}
 
 // CheckFailpointList is the failpoints option's check: "crash", or
 // NAME[=ACTION],... with names of letters and digits and actions of

@@ -170,3 +170,23 @@ func TestAFailpointOnlyACallReachesIsTriggered(t *testing.T) {
 		require.Equal(t, harness.OK, invoke(t, m, c, fault.StopFailpoint, nil).Type)
 	}
 }
+
+// TestAFailpointLeftToTrafficIsOnlyArmed: with trigger "traffic" the
+// nemesis arms a failpoint only a call reaches and makes no call, so
+// that the workload's own compaction or defragmentation is the one that
+// meets it; a trigger of neither kind is refused.
+func TestAFailpointLeftToTrafficIsOnlyArmed(t *testing.T) {
+	c := harnesstest.NewCluster(3)
+	c.FailpointNames = []string{"compactBeforeSetFinishedCompact"}
+	m := New()
+	done := invoke(t, m, c, fault.StartFailpoint, failpointValue{faultValue: faultValue{Nodes: []string{"n2"}}, Failpoints: "compactBeforeSetFinishedCompact=panic", Trigger: fault.TriggerTraffic})
+	require.Equal(t, harness.OK, done.Type, done.Error)
+	var effect FailpointEffect
+	require.NoError(t, json.Unmarshal(done.Value, &effect))
+	assert.Empty(t, effect.Triggered)
+	assert.Equal(t, []string{`arm n2 compactBeforeSetFinishedCompact=panic("compactBeforeSetFinishedCompact")`}, c.Log, "armed, and no call made")
+	require.Equal(t, harness.OK, invoke(t, m, c, fault.StopFailpoint, nil).Type)
+
+	raw := harness.MustValue(failpointValue{faultValue: faultValue{Targets: "one", Seed: 1}, Failpoints: "crash", Trigger: "later"})
+	assert.ErrorContains(t, failpointFault{}.check(raw, []string{"n1", "n2", "n3"}), `trigger "later"`)
+}

@@ -20,10 +20,14 @@ type failpointFault struct{}
 
 // failpointValue is the value of a scheduled start-failpoint: the targets
 // and seed every targeted step has, and which failpoints to choose from
-// ("crash": every one the store has, to panic).
+// ("crash": every one the store has, to panic), and whether the nemesis
+// drives a node into a failpoint only a maintenance call reaches
+// (Trigger "call", or "" in schedules written before there was a
+// choice) or leaves that to the workload's traffic ("traffic").
 type failpointValue struct {
 	faultValue
 	Failpoints string `json:"failpoints"`
+	Trigger    string `json:"trigger,omitempty"`
 }
 
 // FailpointEffect is the completion value of start-failpoint: the
@@ -39,13 +43,16 @@ type FailpointEffect struct {
 }
 
 func (failpointFault) draw(base faultValue, opts Options) any {
-	return failpointValue{faultValue: base, Failpoints: opts.option("failpoints")}
+	return failpointValue{faultValue: base, Failpoints: opts.option("failpoints"), Trigger: opts.option("failpoint-trigger")}
 }
 
 func (failpointFault) check(raw json.RawMessage, names []string) error {
 	var v failpointValue
 	if err := checkTargeted(raw, &v, &v.faultValue, names); err != nil {
 		return err
+	}
+	if v.Trigger != "" && !slices.Contains(fault.FailpointTriggers, v.Trigger) {
+		return fmt.Errorf("trigger %q: want one of %s", v.Trigger, strings.Join(fault.FailpointTriggers, ", "))
 	}
 	return fault.CheckFailpointList(v.Failpoints)
 }
@@ -82,6 +89,9 @@ func (failpointFault) start(ctx context.Context, m *Nemesis, c harness.Cluster, 
 		}
 		effect.Armed[name] = choice
 		m.armed[name] = choice.Name
+		if v.Trigger == fault.TriggerTraffic {
+			continue
+		}
 		if call := trigger(ctx, c, n, choice.Name); call != "" {
 			if effect.Triggered == nil {
 				effect.Triggered = map[string]string{}

@@ -103,6 +103,9 @@ func badInputs(t *testing.T) []badInputCase {
 		add("watch-compact-at", "--workload", "watch", "--watch-compact-at", v)
 	}
 	add("watch-compact-at", "--workload", "register", "--watch-compact-at", "head")
+	for _, v := range []string{"later", "", "Call", "call,traffic"} {
+		add("failpoint-trigger", "--nemesis", "failpoint", "--failpoint-trigger", v)
+	}
 	for _, v := range []string{"a/b", "latest", ".", "..", "a\nb", "tab\there", strings.Repeat("x", 101), "\x00", "x\u0085y"} {
 		add("name", "--name", v)
 	}
