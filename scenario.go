@@ -137,6 +137,17 @@ var Scenarios = []Scenario{
 		Bug: &Bug{Issue: "etcd-io/etcd#18089", Title: "Watch dropping an event when compacting on delete", Affected: "v3.5.15", Fixed: "v3.5.16"},
 	},
 	{
+		Name:    "etcd-19179-tombstone-lost-on-restart",
+		Summary: "a 1-node etcd compacting on a delete every 300 writes, in batches of one revision 1 ms apart, crashed by a panic before it records the compaction finished (compactBeforeSetFinishedCompact), again and again: v3.5.17 did not restore a key whose only revision left was the tombstone, so the compaction it resumed after the restart deleted that tombstone, and watches from the compacted revision miss the delete",
+		Spec: Spec{Target: "etcd", TargetFailpoints: true, Nodes: 1, Workload: "watch", Nemesis: []string{"failpoint"},
+			TargetFlags:     []string{"experimental-compaction-batch-limit=1", "experimental-compaction-sleep-interval=1ms"},
+			FaultOptions:    harness.Options{"failpoints": "compactBeforeSetFinishedCompact=panic", "failpoint-trigger": "traffic"},
+			WorkloadOptions: harness.Options{"watch-compact-every": "300", "watch-compact-keep": "5", "watch-compact-at": "delete", "watch-starts": "now,old,first"},
+			TimeLimit:       40 * time.Second, NemesisInterval: 3 * time.Second, Concurrency: 10, Rate: 200},
+		Expect: harness.ValidFalse, Caught: []string{"watch"},
+		Bug: &Bug{Issue: "etcd-io/etcd#19179", Title: "Missing delete event on watch opened on same revision as compaction request", Affected: "v3.5.17", Fixed: "v3.5.18"},
+	},
+	{
 		Name:    "etcd-20221-future-watch-bookmark",
 		Summary: "3-node etcd, watches from future revisions asking for progress: v3.5.21 answered with a progress notification below the revision the watch begins at",
 		Spec: Spec{Target: "etcd", Nodes: 3, Workload: "watch",
