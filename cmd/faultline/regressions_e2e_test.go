@@ -1,9 +1,9 @@
 package main
 
-// End-to-end test of the track record: one real etcd bug, caught on the
-// release that had it and silent on the one that fixed it, through
+// End-to-end tests of the track record: real etcd bugs, caught on the
+// release that had them and silent on the one that fixed them, through
 // `faultline scenario run`. `make regressions` runs every one of them ten
-// times on both releases; this keeps one in every `make test`.
+// times on both releases; these keep two in every `make test`.
 
 import (
 	"testing"
@@ -17,16 +17,33 @@ import (
 // progress notification below a future watch's start) must be caught by
 // the watch checker's Bookmarkable, and v3.5.22 must be valid.
 func TestARealEtcdBugIsCaughtAndItsFixPasses(t *testing.T) {
-	store := t.TempDir()
-	affected := runFaultline(t, 10*time.Minute, "scenario", "run", "etcd-20221-future-watch-bookmark", "--test-count", "1", "--seed", "5", "--store", store)
-	require.Equal(t, 0, affected.code, "the bug must be caught on v3.5.21:\n%s\n%s", affected.stdout, affected.stderr)
-	assert.Contains(t, affected.stdout, "on etcd v3.5.21 (etcd-io/etcd#20221, expect INVALID)")
-	assert.Contains(t, affected.stdout, "expectation met in 1 of 1 runs")
-	assert.Contains(t, affected.stdout, "Bookmarkable: false")
-	assert.Contains(t, affected.stdout, "progress-before-start")
+	caughtAndFixed(t, "etcd-20221-future-watch-bookmark", "etcd-io/etcd#20221", "v3.5.21", "v3.5.22", "Bookmarkable: false", "progress-before-start")
+}
 
-	fixed := runFaultline(t, 10*time.Minute, "scenario", "run", "etcd-20221-future-watch-bookmark", "--release", "fixed", "--test-count", "1", "--seed", "5", "--store", store)
-	require.Equal(t, 0, fixed.code, "v3.5.22 must be valid:\n%s\n%s", fixed.stdout, fixed.stderr)
-	assert.Contains(t, fixed.stdout, "on etcd v3.5.22 (etcd-io/etcd#20221, expect VALID)")
+// TestACompactionOnADeleteCatchesEtcd18089: with the watch workload's
+// compactions landing on deletes, v3.5.15 must lose the delete at the
+// compacted revision from a watch resumed there (Resumable missed-start),
+// and v3.5.16, which keeps that tombstone, must be valid.
+func TestACompactionOnADeleteCatchesEtcd18089(t *testing.T) {
+	caughtAndFixed(t, "etcd-18089-compaction-on-delete", "etcd-io/etcd#18089", "v3.5.15", "v3.5.16", "Resumable: false", "missed-start")
+}
+
+// caughtAndFixed runs scenario once on its affected release, where the
+// output must say it met its expectation (invalid) and hold every one of
+// found, and once on its fixed release, where it must be valid.
+func caughtAndFixed(t *testing.T, scenario, issue, affectedRelease, fixedRelease string, found ...string) {
+	t.Helper()
+	store := t.TempDir()
+	affected := runFaultline(t, 10*time.Minute, "scenario", "run", scenario, "--test-count", "1", "--seed", "5", "--store", store)
+	require.Equal(t, 0, affected.code, "the bug must be caught on %s:\n%s\n%s", affectedRelease, affected.stdout, affected.stderr)
+	assert.Contains(t, affected.stdout, "on etcd "+affectedRelease+" ("+issue+", expect INVALID)")
+	assert.Contains(t, affected.stdout, "expectation met in 1 of 1 runs")
+	for _, f := range found {
+		assert.Contains(t, affected.stdout, f)
+	}
+
+	fixed := runFaultline(t, 10*time.Minute, "scenario", "run", scenario, "--release", "fixed", "--test-count", "1", "--seed", "5", "--store", store)
+	require.Equal(t, 0, fixed.code, "%s must be valid:\n%s\n%s", fixedRelease, fixed.stdout, fixed.stderr)
+	assert.Contains(t, fixed.stdout, "on etcd "+fixedRelease+" ("+issue+", expect VALID)")
 	assert.Contains(t, fixed.stdout, "expectation met in 1 of 1 runs")
 }
