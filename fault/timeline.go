@@ -225,6 +225,9 @@ func Timeline(h harness.History) []Segment {
 		last = h[len(h)-1].Time
 	}
 	for _, p := range faultPairs(h) {
+		if firedDuringStop(p, began) {
+			continue
+		}
 		if p.Invoke.Time > from || len(out) == 0 {
 			out = append(out, Segment{From: from, To: p.Invoke.Time, State: state.clone(), Began: began})
 		}
@@ -249,6 +252,23 @@ func faultPairs(h harness.History) []harness.Pair {
 		}
 	}
 	return out
+}
+
+// firedDuringStop says whether fired is a failpoint firing on a node
+// while stop, a stop-failpoint that names the node, was in flight
+// (invoked, not yet completed). It fired before the stop disarmed it,
+// and the stop then started the node again, so it leaves the node up.
+func firedDuringStop(fired, stop harness.Pair) bool {
+	if fired.Invoke.F != harness.FailpointFired || stop.Invoke.F != StopFailpoint || stop.Completion == nil ||
+		stop.Completion.Type != harness.OK || fired.Invoke.Time >= stop.Completion.Time || fired.Completion == nil {
+		return false
+	}
+	var e harness.Exit
+	var v stateValue
+	if json.Unmarshal(fired.Completion.Value, &e) != nil || json.Unmarshal(stop.Completion.Value, &v) != nil {
+		return false
+	}
+	return slices.Contains(v.Nodes, e.Node)
 }
 
 // apply returns the state after the op pair p.

@@ -1,6 +1,7 @@
 package fault
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -67,6 +68,51 @@ func TestTimelineFollowsOverlappingFaults(t *testing.T) {
 	assert.Equal(t, [][]string{{"n1", "n5"}, {"n2", "n3"}}, sides, "the killed n4 is on no side")
 	assert.Equal(t, 3, segs[2].State.Quorum(five))
 	assert.Equal(t, ProcessExit, segs[4].Began.Invoke.F)
+}
+
+// TestAFailpointFiredWhileItsFaultStopsIsRestarted: a failpoint that
+// fires after stop-failpoint was invoked and before it completed fired
+// before the stop disarmed it, and the stop restarted the node: the node
+// is up after the stop, not down until the next stop.
+func TestAFailpointFiredWhileItsFaultStopsIsRestarted(t *testing.T) {
+	fired := func(at time.Duration, typ harness.Type) harness.Op {
+		op := harness.Op{Process: harness.MonitorProcess, Type: typ, F: harness.FailpointFired, Time: at}
+		if typ != harness.Invoke {
+			op.Value = []byte(`{"node":"n1","code":2,"failpoint":"compactBeforeSetFinishedCompact"}`)
+		}
+		return op
+	}
+	h := harness.History{
+		nemesisOp(15000, harness.Invoke, StartFailpoint, `{"targets":"one"}`),
+		nemesisOp(15003, harness.OK, StartFailpoint, `{"nodes":["n1"]}`),
+		nemesisOp(18000, harness.Invoke, StopFailpoint, ""),
+		fired(18114*time.Millisecond, harness.Invoke),
+		fired(18114*time.Millisecond, harness.OK),
+		nemesisOp(18251, harness.OK, StopFailpoint, `{"nodes":["n1"]}`),
+		nemesisOp(21000, harness.Invoke, StartFailpoint, `{"targets":"one"}`),
+		nemesisOp(21005, harness.OK, StartFailpoint, `{"nodes":["n1"]}`),
+		fired(22551*time.Millisecond, harness.Invoke),
+		fired(22551*time.Millisecond, harness.OK),
+		nemesisOp(24000, harness.Invoke, StopFailpoint, ""),
+		nemesisOp(24170, harness.OK, StopFailpoint, `{"nodes":["n1"]}`),
+		{Process: 3, Type: harness.Invoke, F: "read", Time: 30 * time.Second},
+	}
+	for i := range h {
+		h[i].Index = i
+	}
+	one := []string{"n1"}
+	var got []string
+	for _, s := range Timeline(h) {
+		got = append(got, fmt.Sprintf("%.3f-%.3f %s", s.From.Seconds(), s.To.Seconds(), s.State.Describe(one)))
+	}
+	assert.Equal(t, []string{
+		"0.000-15.000 healthy",
+		"15.003-18.000 n1 under failpoint",
+		"18.251-21.000 healthy",
+		"21.005-22.551 n1 under failpoint",
+		"22.551-24.000 n1 crashed by a failpoint; n1 under failpoint",
+		"24.170-30.000 healthy",
+	}, got)
 }
 
 // TestTimelineWithoutCleanSides: in a majorities ring every node reaches
