@@ -89,10 +89,28 @@ func (c *Cluster) ArmFailpoint(ctx context.Context, n harness.Node, name, action
 	return nil
 }
 
+// disarmRetries bounds the disarms tried on a process whose connection
+// broke mid-request, disarmRetryPause apart: a process that a failpoint
+// is crashing just then is gone by the next try.
+const (
+	disarmRetries    = 5
+	disarmRetryPause = 200 * time.Millisecond
+)
+
 // DisarmFailpoint disarms name on n; a process that is down has nothing
-// armed.
+// armed. A connection broken mid-request (the failpoint fired while it was
+// being disarmed, and the process is dying) is tried again until the
+// process answers or refuses the connection.
 func (c *Cluster) DisarmFailpoint(ctx context.Context, n harness.Node, name string) error {
 	status, body, err := c.failpointDo(ctx, n, http.MethodDelete, name, "")
+	for try := 1; try < disarmRetries && brokenMidRequest(err); try++ {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("disarm %s on %s: %w (after %v)", name, n.Name, ctx.Err(), err)
+		case <-time.After(disarmRetryPause):
+		}
+		status, body, err = c.failpointDo(ctx, n, http.MethodDelete, name, "")
+	}
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return nil
@@ -105,4 +123,10 @@ func (c *Cluster) DisarmFailpoint(ctx context.Context, n harness.Node, name stri
 	delete(c.armed, n.Name)
 	c.mu.Unlock()
 	return nil
+}
+
+// brokenMidRequest says whether err is a connection that broke after the
+// request was sent: reset by the peer, or closed before the answer.
+func brokenMidRequest(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
