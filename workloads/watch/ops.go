@@ -21,8 +21,9 @@ const (
 	Txn = "txn"
 	// Compact compacts the store's history: a client's compaction (the
 	// workload's option compact-every) takes the store's revision and
-	// compacts CompactKeep revisions behind it; a nemesis's has the same
-	// f. Either completion's value is a CompactValue.
+	// compacts CompactKeep revisions behind it, or with CompactAtDelete
+	// on the writer's newest delete at or below that; a nemesis's has the
+	// same f. Either completion's value is a CompactValue.
 	Compact = "compact"
 	// Watch reads the process's watch stream for a window: its
 	// invocation's value is the WatchSpec of the process's current
