@@ -73,14 +73,19 @@ func (c *Client) txn(ctx context.Context, op harness.Op) harness.Op {
 			res.Deleted = map[string]int64{}
 		}
 		res.Deleted[m.Key] = resp.Responses[i].GetResponseDeleteRange().GetDeleted()
-		if res.Deleted[m.Key] > 0 {
-			c.deleted(res.Revision)
+	}
+	for _, n := range res.Deleted {
+		if n > 0 {
+			c.deleted(res.Revision) // once: the txn is one revision
+			break
 		}
 	}
 	return acknowledged(op, res)
 }
 
-// deleted remembers rev as a revision at which the writer deleted a key.
+// deleted remembers rev as a revision at which the writer deleted a key,
+// unless it is not above the last one (a store whose revision went back:
+// the list stays ordered).
 func (c *Client) deleted(rev int64) {
 	if n := len(c.deletes); n > 0 && c.deletes[n-1] >= rev {
 		return
